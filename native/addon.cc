@@ -1,0 +1,569 @@
+// targetprop native engine: a thin N-API layer over libtorch (ATen + autograd).
+//
+// Design: one JS-visible class (NativeTensor) that owns an at::Tensor, and a set of free
+// functions. Every function runs inside `guard`, which turns any libtorch / C++ error into a
+// JS Error naming the op and the shapes of its tensor arguments; nothing here may abort the
+// process. Element-wise ops are dispatched by name to keep this file short; the typed surface
+// lives in src/engine/tensor.ts.
+#include <napi.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/generated/variable_factories.h>
+#include <c10/core/GradMode.h>
+
+#include <atomic>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::atomic<int64_t> g_live{0};  // tensors held by JS and not yet disposed (leak checks)
+
+class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
+ public:
+  static Napi::FunctionReference* ctor;
+  at::Tensor t;
+  bool live = false;
+
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeTensor",
+                       {InstanceMethod("dispose", &NativeTensor::Dispose),
+                        InstanceAccessor("disposed", &NativeTensor::Disposed, nullptr)});
+  }
+  explicit NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {}
+  ~NativeTensor() override { release(); }
+
+  void set(at::Tensor v) {
+    release();
+    t = std::move(v);
+    live = true;
+    g_live++;
+  }
+  void release() {
+    if (live) {
+      t = at::Tensor();
+      live = false;
+      g_live--;
+    }
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    release();
+    return info.Env().Undefined();
+  }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !live); }
+};
+Napi::FunctionReference* NativeTensor::ctor = nullptr;
+
+// ---------- argument helpers ----------
+
+std::string shapeStr(const at::Tensor& t) {
+  std::ostringstream s;
+  s << "[";
+  for (int64_t i = 0; i < t.dim(); i++) s << (i ? "," : "") << t.size(i);
+  s << "]";
+  return s.str();
+}
+
+bool isTensor(const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(NativeTensor::ctor->Value());
+}
+
+at::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !isTensor(info[i]))
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be a tensor");
+  NativeTensor* n = NativeTensor::Unwrap(info[i].As<Napi::Object>());
+  if (!n->live) throw std::invalid_argument("argument " + std::to_string(i) + " is a disposed tensor");
+  return n->t;
+}
+
+c10::optional<at::Tensor> OT(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return c10::nullopt;
+  return T(info, i);
+}
+
+double D(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+int64_t I(const Napi::CallbackInfo& info, size_t i) { return static_cast<int64_t>(D(info, i)); }
+bool B(const Napi::CallbackInfo& info, size_t i) { return i < info.Length() && info[i].ToBoolean().Value(); }
+std::string S(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsString())
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+std::vector<int64_t> IL(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray())
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be an array of integers");
+  auto a = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) throw std::invalid_argument("argument " + std::to_string(i) + " must hold integers");
+    out[k] = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
+std::vector<at::Tensor> TL(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray())
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be an array of tensors");
+  auto a = info[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!isTensor(v)) throw std::invalid_argument("argument " + std::to_string(i) + " must hold tensors");
+    NativeTensor* n = NativeTensor::Unwrap(v.As<Napi::Object>());
+    if (!n->live) throw std::invalid_argument("argument " + std::to_string(i) + " holds a disposed tensor");
+    out.push_back(n->t);
+  }
+  return out;
+}
+
+at::ScalarType dtypeOf(const std::string& s) {
+  if (s == "float32") return at::kFloat;
+  if (s == "float64") return at::kDouble;
+  if (s == "int64") return at::kLong;
+  if (s == "int32") return at::kInt;
+  if (s == "uint8") return at::kByte;
+  if (s == "bool") return at::kBool;
+  throw std::invalid_argument("unknown dtype '" + s + "'");
+}
+std::string dtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kLong: return "int64";
+    case at::kInt: return "int32";
+    case at::kByte: return "uint8";
+    case at::kBool: return "bool";
+    default: return c10::toString(t);
+  }
+}
+
+Napi::Value W(Napi::Env env, at::Tensor t) {
+  Napi::Object o = NativeTensor::ctor->New({});
+  NativeTensor::Unwrap(o)->set(std::move(t));
+  return o;
+}
+Napi::Value WL(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  auto a = Napi::Array::New(env, ts.size());
+  for (size_t i = 0; i < ts.size(); i++) a.Set(static_cast<uint32_t>(i), ts[i].defined() ? W(env, ts[i]) : env.Null());
+  return a;
+}
+
+using Impl = Napi::Value (*)(const Napi::CallbackInfo&);
+
+// Runs an op; converts every C++ error into a JS Error "op(shapes): message".
+template <Impl F>
+Napi::Value guard(const Napi::CallbackInfo& info, const char* name) {
+  std::string msg;
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    msg = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    msg = e.what();
+  } catch (...) {
+    msg = "unknown native error";
+  }
+  // Keep the first lines only: libtorch messages can carry long traces.
+  std::istringstream lines(msg);
+  std::string line, shortMsg;
+  for (int k = 0; k < 3 && std::getline(lines, line); k++) shortMsg += (k ? " " : "") + line;
+  std::ostringstream s;
+  s << name << "(";
+  bool first = true;
+  for (size_t i = 0; i < info.Length(); i++) {
+    if (!isTensor(info[i])) continue;
+    NativeTensor* n = NativeTensor::Unwrap(info[i].As<Napi::Object>());
+    s << (first ? "" : ", ") << (n->live ? shapeStr(n->t) : "<disposed>");
+    first = false;
+  }
+  s << "): " << shortMsg;
+  throw Napi::Error::New(info.Env(), s.str());
+}
+
+#define OP(name)                                                                 \
+  Napi::Value name##_impl(const Napi::CallbackInfo& info);                       \
+  Napi::Value op_##name(const Napi::CallbackInfo& info) { return guard<name##_impl>(info, #name); } \
+  Napi::Value name##_impl(const Napi::CallbackInfo& info)
+
+// ---------- metadata and transfer ----------
+
+OP(shape) {
+  auto& t = T(info, 0);
+  auto a = Napi::Array::New(info.Env(), t.dim());
+  for (int64_t i = 0; i < t.dim(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), t.size(i)));
+  return a;
+}
+OP(dtype) { return Napi::String::New(info.Env(), dtypeName(T(info, 0).scalar_type())); }
+OP(liveCount) { return Napi::Number::New(info.Env(), static_cast<double>(g_live.load())); }
+
+// fromArray(typedArray, shape, dtype?): copies host data into a new tensor.
+OP(fromArray) {
+  auto shape = IL(info, 1);
+  if (!info[0].IsTypedArray()) throw std::invalid_argument("argument 0 must be a typed array");
+  auto ta = info[0].As<Napi::TypedArray>();
+  at::ScalarType src;
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: src = at::kFloat; break;
+    case napi_float64_array: src = at::kDouble; break;
+    case napi_int32_array: src = at::kInt; break;
+    case napi_uint8_array: src = at::kByte; break;
+    case napi_bigint64_array: src = at::kLong; break;
+    default: throw std::invalid_argument("unsupported typed array type");
+  }
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  if (n != static_cast<int64_t>(ta.ElementLength()))
+    throw std::invalid_argument("data has " + std::to_string(ta.ElementLength()) + " elements, shape needs " + std::to_string(n));
+  auto buf = ta.ArrayBuffer();
+  void* ptr = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
+  at::Tensor t = at::from_blob(ptr, shape, at::TensorOptions().dtype(src)).clone();
+  if (info.Length() > 2 && info[2].IsString()) t = t.to(dtypeOf(S(info, 2)));
+  return W(info.Env(), t);
+}
+
+// toArray(t): copies to a host typed array (float32 / float64 / int32 for integer types / uint8).
+OP(toArray) {
+  at::Tensor t = T(info, 0).detach().contiguous();
+  Napi::Env env = info.Env();
+  auto st = t.scalar_type();
+  if (st == at::kLong || st == at::kBool) t = t.to(at::kInt), st = at::kInt;
+  size_t n = t.numel();
+  if (st == at::kFloat) {
+    auto out = Napi::Float32Array::New(env, n);
+    if (n) std::memcpy(out.Data(), t.data_ptr(), n * 4);
+    return out;
+  }
+  if (st == at::kDouble) {
+    auto out = Napi::Float64Array::New(env, n);
+    if (n) std::memcpy(out.Data(), t.data_ptr(), n * 8);
+    return out;
+  }
+  if (st == at::kInt) {
+    auto out = Napi::Int32Array::New(env, n);
+    if (n) std::memcpy(out.Data(), t.data_ptr(), n * 4);
+    return out;
+  }
+  if (st == at::kByte) {
+    auto out = Napi::Uint8Array::New(env, n);
+    if (n) std::memcpy(out.Data(), t.data_ptr(), n);
+    return out;
+  }
+  throw std::invalid_argument("toArray: unsupported dtype " + dtypeName(st));
+}
+OP(item) { return Napi::Number::New(info.Env(), T(info, 0).item().toDouble()); }
+
+// ---------- creation ----------
+
+OP(full) { return W(info.Env(), at::full(IL(info, 0), D(info, 1), at::TensorOptions().dtype(dtypeOf(S(info, 2))))); }
+OP(randn) { return W(info.Env(), at::randn(IL(info, 0))); }
+OP(rand) { return W(info.Env(), at::rand(IL(info, 0))); }
+OP(randperm) { return W(info.Env(), at::randperm(I(info, 0), at::TensorOptions().dtype(at::kLong))); }
+OP(arange) { return W(info.Env(), at::arange(I(info, 0), at::TensorOptions().dtype(dtypeOf(S(info, 1))))); }
+OP(eye) { return W(info.Env(), at::eye(I(info, 0))); }
+OP(manualSeed) {
+  at::manual_seed(static_cast<uint64_t>(I(info, 0)));
+  return info.Env().Undefined();
+}
+
+// ---------- element-wise ----------
+
+OP(unary) {
+  auto op = S(info, 0);
+  auto& x = T(info, 1);
+  at::Tensor y;
+  if (op == "neg") y = -x;
+  else if (op == "exp") y = x.exp();
+  else if (op == "log") y = x.log();
+  else if (op == "sqrt") y = x.sqrt();
+  else if (op == "rsqrt") y = x.rsqrt();
+  else if (op == "abs") y = x.abs();
+  else if (op == "sign") y = x.sign();
+  else if (op == "square") y = x.square();
+  else if (op == "reciprocal") y = x.reciprocal();
+  else if (op == "tanh") y = x.tanh();
+  else if (op == "sigmoid") y = x.sigmoid();
+  else if (op == "relu") y = x.relu();
+  else if (op == "gelu") y = at::gelu(x);
+  else if (op == "floor") y = x.floor();
+  else if (op == "acos") y = x.acos();
+  else if (op == "cos") y = x.cos();
+  else if (op == "clone") y = x.clone();
+  else if (op == "contiguous") y = x.contiguous();
+  else if (op == "detach") y = x.detach();
+  else if (op == "logicalNot") y = x.logical_not();
+  else throw std::invalid_argument("unknown unary op '" + op + "'");
+  return W(info.Env(), y);
+}
+
+// binary(op, a, b): b is a tensor (broadcast) or a number.
+OP(binary) {
+  auto op = S(info, 0);
+  auto& a = T(info, 1);
+  bool scalar = info.Length() > 2 && info[2].IsNumber();
+  at::Tensor b = scalar ? at::Tensor() : T(info, 2);
+  at::Scalar s = scalar ? at::Scalar(D(info, 2)) : at::Scalar(0);
+  at::Tensor y;
+#define BIN(name, expr_t, expr_s) else if (op == name) y = scalar ? (expr_s) : (expr_t);
+  if (false) {}
+  BIN("add", a + b, a + s)
+  BIN("sub", a - b, a - s)
+  BIN("mul", a * b, a * s)
+  BIN("div", a / b, a / s)
+  BIN("pow", a.pow(b), a.pow(s))
+  BIN("maximum", at::maximum(a, b), a.clamp_min(s))
+  BIN("minimum", at::minimum(a, b), a.clamp_max(s))
+  BIN("eq", a.eq(b), a.eq(s))
+  BIN("gt", a.gt(b), a.gt(s))
+  BIN("lt", a.lt(b), a.lt(s))
+  BIN("ge", a.ge(b), a.ge(s))
+  BIN("le", a.le(b), a.le(s))
+  else throw std::invalid_argument("unknown binary op '" + op + "'");
+#undef BIN
+  return W(info.Env(), y);
+}
+
+OP(where) { return W(info.Env(), at::where(T(info, 0), T(info, 1), T(info, 2))); }
+OP(clamp) {
+  c10::optional<at::Scalar> lo, hi;
+  if (info[1].IsNumber()) lo = D(info, 1);
+  if (info[2].IsNumber()) hi = D(info, 2);
+  return W(info.Env(), at::clamp(T(info, 0), lo, hi));
+}
+OP(toDtype) { return W(info.Env(), T(info, 0).to(dtypeOf(S(info, 1)))); }
+
+// Activations with a parameter, and the element-wise derivative sigma'(z) of each.
+OP(activation) {
+  auto op = S(info, 0);
+  auto& z = T(info, 1);
+  double p = info.Length() > 2 && info[2].IsNumber() ? D(info, 2) : 0.0;
+  at::Tensor y;
+  if (op == "leaky_relu") y = at::leaky_relu(z, p);
+  else if (op == "elu") y = at::elu(z, p);
+  else if (op == "tanh") y = z.tanh();
+  else if (op == "gelu") y = at::gelu(z);
+  else if (op == "relu") y = z.relu();
+  else if (op == "identity") y = z.alias();
+  else throw std::invalid_argument("unknown activation '" + op + "'");
+  return W(info.Env(), y);
+}
+OP(activationDerivative) {
+  auto op = S(info, 0);
+  auto& z = T(info, 1);
+  double p = info.Length() > 2 && info[2].IsNumber() ? D(info, 2) : 0.0;
+  at::Tensor d;
+  if (op == "leaky_relu") d = at::where(z > 0, at::ones_like(z), at::full_like(z, p));
+  else if (op == "elu") d = at::where(z > 0, at::ones_like(z), z.exp() * p);
+  else if (op == "tanh") d = 1 - z.tanh().square();
+  else if (op == "gelu") d = at::gelu_backward(at::ones_like(z), z);
+  else if (op == "relu") d = (z > 0).to(z.scalar_type());
+  else if (op == "identity") d = at::ones_like(z);
+  else throw std::invalid_argument("unknown activation '" + op + "'");
+  return W(info.Env(), d);
+}
+
+// ---------- reductions ----------
+
+// reduce(op, x, dims|null, keepdim)
+OP(reduce) {
+  auto op = S(info, 0);
+  auto& x = T(info, 1);
+  bool all = info[2].IsNull() || info[2].IsUndefined();
+  std::vector<int64_t> dims = all ? std::vector<int64_t>{} : IL(info, 2);
+  bool keep = B(info, 3);
+  at::Tensor y;
+  if (op == "sum") y = all ? x.sum() : x.sum(dims, keep);
+  else if (op == "mean") y = all ? x.mean() : x.mean(dims, keep);
+  else if (op == "amax") y = all ? x.amax() : x.amax(dims, keep);
+  else if (op == "var") y = all ? x.var(false) : x.var(dims, false, keep);
+  else throw std::invalid_argument("unknown reduction '" + op + "'");
+  return W(info.Env(), y);
+}
+OP(argmax) { return W(info.Env(), T(info, 0).argmax(I(info, 1), B(info, 2))); }
+
+// ---------- shape ----------
+
+OP(reshape) { return W(info.Env(), T(info, 0).reshape(IL(info, 1))); }
+OP(permute) { return W(info.Env(), T(info, 0).permute(IL(info, 1))); }
+OP(transpose) { return W(info.Env(), T(info, 0).transpose(I(info, 1), I(info, 2))); }
+OP(narrow) { return W(info.Env(), T(info, 0).narrow(I(info, 1), I(info, 2), I(info, 3))); }
+OP(cat) { return W(info.Env(), at::cat(TL(info, 0), I(info, 1))); }
+OP(indexSelect) { return W(info.Env(), T(info, 0).index_select(I(info, 1), T(info, 2))); }
+OP(flip) { return W(info.Env(), T(info, 0).flip(IL(info, 1))); }
+OP(expand) { return W(info.Env(), T(info, 0).expand(IL(info, 1))); }
+// pad2d(x, [left, right, top, bottom], mode): mode 'edge' (replicate) or 'zeros'.
+OP(pad2d) {
+  auto mode = S(info, 2);
+  if (mode == "edge") return W(info.Env(), at::replication_pad2d(T(info, 0), IL(info, 1)));
+  if (mode == "zeros") return W(info.Env(), at::constant_pad_nd(T(info, 0), IL(info, 1), 0));
+  throw std::invalid_argument("unknown pad mode '" + mode + "'");
+}
+
+// ---------- neural-network kernels ----------
+
+OP(matmul) { return W(info.Env(), at::matmul(T(info, 0), T(info, 1))); }
+OP(linear) { return W(info.Env(), at::linear(T(info, 0), T(info, 1), OT(info, 2))); }
+OP(conv2d) { return W(info.Env(), at::conv2d(T(info, 0), T(info, 1), OT(info, 2), IL(info, 3), IL(info, 4))); }
+// convTranspose2d(x, w, b, stride, padding, outputPadding): w has the forward conv's layout [out, in, k, k].
+OP(convTranspose2d) {
+  return W(info.Env(), at::conv_transpose2d(T(info, 0), T(info, 1), OT(info, 2), IL(info, 3), IL(info, 4), IL(info, 5)));
+}
+// convBackward(dy, x, w, stride, padding, [needInput, needWeight, needBias]) -> [dx, dw, db]
+OP(convBackward) {
+  auto& dy = T(info, 0);
+  auto& x = T(info, 1);
+  auto& w = T(info, 2);
+  auto mask = IL(info, 5);
+  std::array<bool, 3> m{mask.at(0) != 0, mask.at(1) != 0, mask.at(2) != 0};
+  std::vector<int64_t> bias{w.size(0)};
+  auto r = at::convolution_backward(dy, x, w, c10::IntArrayRef(bias), IL(info, 3), IL(info, 4), {1, 1}, false, {0, 0}, 1, m);
+  return WL(info.Env(), {std::get<0>(r), std::get<1>(r), std::get<2>(r)});
+}
+// maxPool2d(x, k, stride, padding) -> [y, indices]
+OP(maxPool2d) {
+  auto k = I(info, 1), s = I(info, 2), p = I(info, 3);
+  auto r = at::max_pool2d_with_indices(T(info, 0), {k, k}, {s, s}, {p, p});
+  return WL(info.Env(), {std::get<0>(r), std::get<1>(r)});
+}
+// maxUnpool2d(y, indices, [H, W]): writes each value at its argmax (overwrites on repeats).
+OP(maxUnpool2d) { return W(info.Env(), at::max_unpool2d(T(info, 0), T(info, 1), IL(info, 2))); }
+// maxPool2dAdjoint(dy, x, k, stride, padding, indices): exact transposed Jacobian (sums repeats).
+OP(maxPool2dAdjoint) {
+  auto k = I(info, 2), s = I(info, 3), p = I(info, 4);
+  return W(info.Env(), at::max_pool2d_with_indices_backward(T(info, 0), T(info, 1), {k, k}, {s, s}, {p, p}, {1, 1}, false, T(info, 5)));
+}
+OP(layerNorm) { return W(info.Env(), at::layer_norm(T(info, 0), IL(info, 1), OT(info, 2), OT(info, 3), D(info, 4))); }
+OP(softmax) { return W(info.Env(), at::softmax(T(info, 0), I(info, 1))); }
+OP(logSoftmax) { return W(info.Env(), at::log_softmax(T(info, 0), I(info, 1))); }
+// crossEntropy(logits, labels(int64), reduction 'mean'|'sum'|'none')
+OP(crossEntropy) {
+  auto r = S(info, 2);
+  int64_t red = r == "mean" ? at::Reduction::Mean : r == "sum" ? at::Reduction::Sum : at::Reduction::None;
+  if (r != "mean" && r != "sum" && r != "none") throw std::invalid_argument("unknown reduction '" + r + "'");
+  return W(info.Env(), at::cross_entropy_loss(T(info, 0), T(info, 1), {}, red));
+}
+OP(oneHot) { return W(info.Env(), at::one_hot(T(info, 0), I(info, 1)).to(at::kFloat)); }
+
+// ---------- linear algebra ----------
+
+OP(inverse) { return W(info.Env(), at::linalg_inv(T(info, 0))); }
+OP(pinverse) { return W(info.Env(), at::linalg_pinv(T(info, 0), 1e-15, false)); }
+
+// ---------- in-place (optimizers; call under noGrad for leaves) ----------
+
+OP(addInPlace) {  // a += alpha * b
+  T(info, 0).add_(T(info, 1), D(info, 2));
+  return info.Env().Undefined();
+}
+OP(mulInPlace) {
+  T(info, 0).mul_(D(info, 1));
+  return info.Env().Undefined();
+}
+OP(addcmulInPlace) {  // a += value * b * c
+  T(info, 0).addcmul_(T(info, 1), T(info, 2), D(info, 3));
+  return info.Env().Undefined();
+}
+OP(addcdivInPlace) {  // a += value * b / c
+  T(info, 0).addcdiv_(T(info, 1), T(info, 2), D(info, 3));
+  return info.Env().Undefined();
+}
+OP(copyInPlace) {
+  T(info, 0).copy_(T(info, 1));
+  return info.Env().Undefined();
+}
+OP(zeroInPlace) {
+  T(info, 0).zero_();
+  return info.Env().Undefined();
+}
+
+// ---------- autograd ----------
+
+OP(setRequiresGrad) {
+  T(info, 0).requires_grad_(B(info, 1));
+  return info.Env().Undefined();
+}
+OP(requiresGrad) { return Napi::Boolean::New(info.Env(), T(info, 0).requires_grad()); }
+OP(gradOf) {
+  auto g = T(info, 0).grad();
+  return g.defined() ? W(info.Env(), g) : info.Env().Null();
+}
+OP(clearGrad) {
+  T(info, 0).mutable_grad() = at::Tensor();
+  return info.Env().Undefined();
+}
+OP(backward) {
+  auto& loss = T(info, 0);
+  auto g = OT(info, 1);
+  loss.backward(g.has_value() ? *g : at::Tensor(), B(info, 2));
+  return info.Env().Undefined();
+}
+// grad(outputs[], inputs[], gradOutputs[]|null, retainGraph, createGraph) -> grads (null where unused)
+OP(grad) {
+  auto outs = TL(info, 0);
+  auto ins = TL(info, 1);
+  std::vector<at::Tensor> gouts;
+  if (!(info[2].IsNull() || info[2].IsUndefined())) gouts = TL(info, 2);
+  bool create = B(info, 4);
+  bool retain = B(info, 3) || create;
+  auto r = torch::autograd::grad(outs, ins, gouts, retain, create, /*allow_unused=*/true);
+  return WL(info.Env(), r);
+}
+OP(setGradEnabled) {
+  bool prev = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(B(info, 0));
+  return Napi::Boolean::New(info.Env(), prev);
+}
+
+// ---------- runtime ----------
+
+OP(setNumThreads) {
+  at::set_num_threads(static_cast<int>(I(info, 0)));
+  return info.Env().Undefined();
+}
+OP(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+OP(runtimeInfo) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("parallel", at::get_parallel_info());
+  o.Set("config", at::show_config());
+  o.Set("threads", at::get_num_threads());
+  return o;
+}
+
+}  // namespace
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = NativeTensor::Init(env);
+  NativeTensor::ctor = new Napi::FunctionReference(Napi::Persistent(cls));
+  exports.Set("NativeTensor", cls);
+#define EXPORT(name) exports.Set(#name, Napi::Function::New(env, op_##name, #name));
+  EXPORT(shape) EXPORT(dtype) EXPORT(liveCount) EXPORT(fromArray) EXPORT(toArray) EXPORT(item)
+  EXPORT(full) EXPORT(randn) EXPORT(rand) EXPORT(randperm) EXPORT(arange) EXPORT(eye) EXPORT(manualSeed)
+  EXPORT(unary) EXPORT(binary) EXPORT(where) EXPORT(clamp) EXPORT(toDtype)
+  EXPORT(activation) EXPORT(activationDerivative)
+  EXPORT(reduce) EXPORT(argmax)
+  EXPORT(reshape) EXPORT(permute) EXPORT(transpose) EXPORT(narrow) EXPORT(cat) EXPORT(indexSelect) EXPORT(flip)
+  EXPORT(expand) EXPORT(pad2d)
+  EXPORT(matmul) EXPORT(linear) EXPORT(conv2d) EXPORT(convTranspose2d) EXPORT(convBackward) EXPORT(maxPool2d)
+  EXPORT(maxUnpool2d) EXPORT(maxPool2dAdjoint) EXPORT(layerNorm) EXPORT(softmax) EXPORT(logSoftmax)
+  EXPORT(crossEntropy) EXPORT(oneHot)
+  EXPORT(inverse) EXPORT(pinverse)
+  EXPORT(addInPlace) EXPORT(mulInPlace) EXPORT(addcmulInPlace) EXPORT(addcdivInPlace) EXPORT(copyInPlace)
+  EXPORT(zeroInPlace)
+  EXPORT(setRequiresGrad) EXPORT(requiresGrad) EXPORT(gradOf) EXPORT(clearGrad) EXPORT(backward) EXPORT(grad)
+  EXPORT(setGradEnabled)
+  EXPORT(setNumThreads) EXPORT(getNumThreads) EXPORT(runtimeInfo)
+#undef EXPORT
+  return exports;
+}
+
+NODE_API_MODULE(targetprop_native, InitAll)

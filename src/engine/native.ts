@@ -1,0 +1,102 @@
+// Loads the libtorch addon once. Thread settings must be in the environment before libtorch
+// (and the OpenBLAS it links) is loaded, so they are set here, ahead of the require.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+
+/** Opaque handle to an at::Tensor owned by the addon. */
+export interface NativeHandle {
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+type H = NativeHandle;
+type Num = number;
+/** The addon's function table (see native/addon.cc). */
+export interface NativeModule {
+  NativeTensor: unknown;
+  shape(t: H): number[];
+  dtype(t: H): string;
+  liveCount(): number;
+  fromArray(data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array, shape: number[], dtype?: string): H;
+  toArray(t: H): Float32Array | Float64Array | Int32Array | Uint8Array;
+  item(t: H): number;
+  full(shape: number[], value: Num, dtype: string): H;
+  randn(shape: number[]): H;
+  rand(shape: number[]): H;
+  randperm(n: Num): H;
+  arange(n: Num, dtype: string): H;
+  eye(n: Num): H;
+  manualSeed(seed: Num): void;
+  unary(op: string, x: H): H;
+  binary(op: string, a: H, b: H | Num): H;
+  where(c: H, a: H, b: H): H;
+  clamp(x: H, lo: Num | null, hi: Num | null): H;
+  toDtype(x: H, dtype: string): H;
+  activation(name: string, z: H, param?: Num): H;
+  activationDerivative(name: string, z: H, param?: Num): H;
+  reduce(op: string, x: H, dims: number[] | null, keepdim: boolean): H;
+  argmax(x: H, dim: Num, keepdim: boolean): H;
+  reshape(x: H, shape: number[]): H;
+  permute(x: H, dims: number[]): H;
+  transpose(x: H, a: Num, b: Num): H;
+  narrow(x: H, dim: Num, start: Num, len: Num): H;
+  cat(xs: H[], dim: Num): H;
+  indexSelect(x: H, dim: Num, idx: H): H;
+  flip(x: H, dims: number[]): H;
+  expand(x: H, shape: number[]): H;
+  pad2d(x: H, pads: number[], mode: string): H;
+  matmul(a: H, b: H): H;
+  linear(x: H, w: H, b: H | null): H;
+  conv2d(x: H, w: H, b: H | null, stride: number[], padding: number[]): H;
+  convTranspose2d(x: H, w: H, b: H | null, stride: number[], padding: number[], outputPadding: number[]): H;
+  convBackward(dy: H, x: H, w: H, stride: number[], padding: number[], mask: number[]): (H | null)[];
+  maxPool2d(x: H, k: Num, s: Num, p: Num): [H, H];
+  maxUnpool2d(y: H, idx: H, size: number[]): H;
+  maxPool2dAdjoint(dy: H, x: H, k: Num, s: Num, p: Num, idx: H): H;
+  layerNorm(x: H, shape: number[], w: H | null, b: H | null, eps: Num): H;
+  softmax(x: H, dim: Num): H;
+  logSoftmax(x: H, dim: Num): H;
+  crossEntropy(logits: H, labels: H, reduction: string): H;
+  oneHot(labels: H, n: Num): H;
+  inverse(x: H): H;
+  pinverse(x: H): H;
+  addInPlace(a: H, b: H, alpha: Num): void;
+  mulInPlace(a: H, s: Num): void;
+  addcmulInPlace(a: H, b: H, c: H, v: Num): void;
+  addcdivInPlace(a: H, b: H, c: H, v: Num): void;
+  copyInPlace(a: H, b: H): void;
+  zeroInPlace(a: H): void;
+  setRequiresGrad(t: H, on: boolean): void;
+  requiresGrad(t: H): boolean;
+  gradOf(t: H): H | null;
+  clearGrad(t: H): void;
+  backward(loss: H, grad: H | null, retain: boolean): void;
+  grad(outs: H[], ins: H[], gradOuts: H[] | null, retain: boolean, create: boolean): (H | null)[];
+  setGradEnabled(on: boolean): boolean;
+  setNumThreads(n: Num): void;
+  getNumThreads(): number;
+  runtimeInfo(): { parallel: string; config: string; threads: number };
+}
+
+function findAddon(): string {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const candidates = [
+    path.join(root, 'build', 'Release', 'targetprop_native.node'),
+    path.join(root, 'build', 'Debug', 'targetprop_native.node'),
+  ];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  throw new Error(
+    `targetprop: native engine not built (looked for ${candidates[0]}). ` +
+      'Run `npm run build:native` (needs libtorch: Debian `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).',
+  );
+}
+
+// One BLAS thread: libtorch parallelises with OpenMP itself; two thread pools oversubscribe
+// the cores (engines.md measured 0.78-2.2 s per VGG step with both at 2).
+process.env.OPENBLAS_NUM_THREADS ??= '1';
+process.env.OMP_NUM_THREADS ??= String(os.availableParallelism());
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+export const native: NativeModule = require(findAddon());
+native.setNumThreads(Number(process.env.TARGETPROP_THREADS ?? os.availableParallelism()));

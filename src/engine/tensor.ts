@@ -1,0 +1,247 @@
+// The typed tensor API. All TP code talks to this file only, never to the addon.
+//
+// Memory: libtorch memory is invisible to V8's GC, so every Tensor is registered with the
+// innermost `tidy` scope and freed when that scope ends, unless it is returned from the
+// scope or `keep()`-ed. Tensors made outside any scope live until `dispose()`.
+import { native, NativeHandle } from './native';
+
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type Shape = readonly number[];
+
+const scopes: Tensor[][] = [];
+
+export class Tensor {
+  /** @internal */ h: NativeHandle;
+  private kept = false;
+  private _shape?: number[];
+
+  constructor(h: NativeHandle) {
+    this.h = h;
+    const s = scopes[scopes.length - 1];
+    if (s) s.push(this);
+  }
+
+  get shape(): number[] {
+    return (this._shape ??= native.shape(this.h));
+  }
+  get dtype(): DType {
+    return native.dtype(this.h) as DType;
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  get disposed(): boolean {
+    return this.h.disposed;
+  }
+
+  dispose(): void {
+    this.h.dispose();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+  /** Exempt from scope cleanup (parameters, optimizer state, cached data). */
+  keep(): this {
+    this.kept = true;
+    return this;
+  }
+  /** @internal */ get isKept(): boolean {
+    return this.kept;
+  }
+
+  // ---- host transfer ----
+  data(): Float32Array {
+    const a = native.toArray(this.h);
+    return a instanceof Float32Array ? a : Float32Array.from(a as ArrayLike<number>);
+  }
+  /** Integer contents (labels, indices). */
+  ints(): Int32Array {
+    const a = native.toArray(this.dtype === 'float32' || this.dtype === 'float64' ? native.toDtype(this.h, 'int32') : this.h);
+    return a instanceof Int32Array ? a : Int32Array.from(a as ArrayLike<number>);
+  }
+  item(): number {
+    return native.item(this.h);
+  }
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
+  }
+
+  // ---- element-wise ----
+  add(b: Tensor | number): Tensor { return bin('add', this, b); }
+  sub(b: Tensor | number): Tensor { return bin('sub', this, b); }
+  mul(b: Tensor | number): Tensor { return bin('mul', this, b); }
+  div(b: Tensor | number): Tensor { return bin('div', this, b); }
+  pow(b: Tensor | number): Tensor { return bin('pow', this, b); }
+  maximum(b: Tensor | number): Tensor { return bin('maximum', this, b); }
+  minimum(b: Tensor | number): Tensor { return bin('minimum', this, b); }
+  eq(b: Tensor | number): Tensor { return bin('eq', this, b); }
+  gt(b: Tensor | number): Tensor { return bin('gt', this, b); }
+  lt(b: Tensor | number): Tensor { return bin('lt', this, b); }
+  ge(b: Tensor | number): Tensor { return bin('ge', this, b); }
+  le(b: Tensor | number): Tensor { return bin('le', this, b); }
+  neg(): Tensor { return un('neg', this); }
+  exp(): Tensor { return un('exp', this); }
+  log(): Tensor { return un('log', this); }
+  sqrt(): Tensor { return un('sqrt', this); }
+  rsqrt(): Tensor { return un('rsqrt', this); }
+  abs(): Tensor { return un('abs', this); }
+  sign(): Tensor { return un('sign', this); }
+  square(): Tensor { return un('square', this); }
+  reciprocal(): Tensor { return un('reciprocal', this); }
+  tanh(): Tensor { return un('tanh', this); }
+  sigmoid(): Tensor { return un('sigmoid', this); }
+  relu(): Tensor { return un('relu', this); }
+  floor(): Tensor { return un('floor', this); }
+  acos(): Tensor { return un('acos', this); }
+  cos(): Tensor { return un('cos', this); }
+  clone(): Tensor { return un('clone', this); }
+  contiguous(): Tensor { return un('contiguous', this); }
+  /** Same values, cut from the autograd graph. */
+  detach(): Tensor { return un('detach', this); }
+  clamp(min: number | null, max: number | null): Tensor {
+    return new Tensor(native.clamp(this.h, min, max));
+  }
+  to(dtype: DType): Tensor {
+    return new Tensor(native.toDtype(this.h, dtype));
+  }
+
+  // ---- reductions (dims omitted: over everything) ----
+  sum(dims?: number[], keepdim = false): Tensor { return red('sum', this, dims, keepdim); }
+  mean(dims?: number[], keepdim = false): Tensor { return red('mean', this, dims, keepdim); }
+  amax(dims?: number[], keepdim = false): Tensor { return red('amax', this, dims, keepdim); }
+  /** Biased variance (divides by N), as LayerNorm uses. */
+  var(dims?: number[], keepdim = false): Tensor { return red('var', this, dims, keepdim); }
+  argmax(dim: number, keepdim = false): Tensor {
+    return new Tensor(native.argmax(this.h, dim, keepdim));
+  }
+  /** Frobenius norm of the whole tensor. */
+  norm(): Tensor {
+    return tidy(() => this.square().sum().sqrt());
+  }
+
+  // ---- shape ----
+  reshape(shape: Shape): Tensor { return new Tensor(native.reshape(this.h, [...shape])); }
+  flatten(startDim = 1): Tensor {
+    const s = this.shape;
+    return this.reshape([...s.slice(0, startDim), s.slice(startDim).reduce((a, b) => a * b, 1)]);
+  }
+  permute(dims: number[]): Tensor { return new Tensor(native.permute(this.h, dims)); }
+  transpose(a: number, b: number): Tensor { return new Tensor(native.transpose(this.h, a, b)); }
+  /** 2-D transpose. */
+  get T(): Tensor { return this.transpose(0, 1); }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return new Tensor(native.narrow(this.h, dim, start, length));
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return new Tensor(native.indexSelect(this.h, dim, index.h));
+  }
+  flip(dims: number[]): Tensor { return new Tensor(native.flip(this.h, dims)); }
+  expand(shape: Shape): Tensor { return new Tensor(native.expand(this.h, [...shape])); }
+  matmul(b: Tensor): Tensor { return new Tensor(native.matmul(this.h, b.h)); }
+
+  // ---- in place (optimizer updates; wrap in noGrad for leaves that require grad) ----
+  addInPlace(b: Tensor, alpha = 1): this { native.addInPlace(this.h, b.h, alpha); return this; }
+  mulInPlace(s: number): this { native.mulInPlace(this.h, s); return this; }
+  addcmulInPlace(b: Tensor, c: Tensor, value = 1): this { native.addcmulInPlace(this.h, b.h, c.h, value); return this; }
+  addcdivInPlace(b: Tensor, c: Tensor, value = 1): this { native.addcdivInPlace(this.h, b.h, c.h, value); return this; }
+  copyInPlace(src: Tensor): this { native.copyInPlace(this.h, src.h); return this; }
+  zeroInPlace(): this { native.zeroInPlace(this.h); return this; }
+
+  // ---- autograd ----
+  requiresGrad(on = true): this { native.setRequiresGrad(this.h, on); return this; }
+  get needsGrad(): boolean { return native.requiresGrad(this.h); }
+  /** Accumulated gradient after `backward`, or null. */
+  get grad(): Tensor | null {
+    const g = native.gradOf(this.h);
+    return g ? new Tensor(g) : null;
+  }
+  clearGrad(): void { native.clearGrad(this.h); }
+  backward(grad?: Tensor, retainGraph = false): void {
+    native.backward(this.h, grad ? grad.h : null, retainGraph);
+  }
+}
+
+function bin(op: string, a: Tensor, b: Tensor | number): Tensor {
+  return new Tensor(native.binary(op, a.h, typeof b === 'number' ? b : b.h));
+}
+function un(op: string, a: Tensor): Tensor {
+  return new Tensor(native.unary(op, a.h));
+}
+function red(op: string, a: Tensor, dims: number[] | undefined, keep: boolean): Tensor {
+  return new Tensor(native.reduce(op, a.h, dims ?? null, keep));
+}
+
+// ---------------- scopes ----------------
+
+type Tree = Tensor | null | undefined | number | string | boolean | Tree[] | { [k: string]: Tree } | Map<unknown, Tree>;
+
+function collect(x: unknown, out: Set<Tensor>, depth = 0): void {
+  if (depth > 6 || x == null) return;
+  if (x instanceof Tensor) out.add(x);
+  else if (Array.isArray(x)) for (const v of x) collect(v, out, depth + 1);
+  else if (x instanceof Map) for (const v of x.values()) collect(v, out, depth + 1);
+  else if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype)
+    for (const v of Object.values(x)) collect(v, out, depth + 1);
+}
+
+/**
+ * Runs `fn`; every tensor created inside is disposed when it returns, except the tensors in
+ * its result (arrays, Maps and plain objects are searched) and kept ones. Results move to
+ * the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!t.isKept) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t)) parent?.push(t);
+    else if (!t.isKept) t.dispose();
+  }
+  return result;
+}
+export type { Tree };
+
+/** Disposes every tensor found in `x` (arrays, Maps and plain objects are searched). */
+export function dispose(x: unknown): void {
+  const s = new Set<Tensor>();
+  collect(x, s);
+  for (const t of s) t.dispose();
+}
+
+/** Runs `fn` with autograd recording off (like torch.no_grad()). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = native.setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(prev);
+  }
+}
+/** Runs `fn` with autograd recording on, even inside noGrad. */
+export function withGrad<T>(fn: () => T): T {
+  const prev = native.setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(prev);
+  }
+}
+
+/** Number of native tensors alive (created and not yet freed): for leak tests. */
+export function liveTensors(): number {
+  return native.liveCount();
+}
