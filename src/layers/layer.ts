@@ -1,0 +1,69 @@
+// The layer contract. A layer holds, side by side:
+//   forward      F(x) -> y, plus whatever the feedback needs from that pass (the cache);
+//   feedback     the analytical G* minimising the transposed Jacobian matching loss (TJML),
+//                mapping a point in output space to input space;
+//   learnable    a parametric feedback (LDRL/DTP/DRL train it, FWDTP freezes it).
+// Adding a layer is one file implementing this class.
+import { Tensor, uniform } from '../engine';
+
+/** How each analytical feedback is formed. `tjmlPaper` is the paper's choice; `exact` is J^T. */
+export interface FeedbackMode {
+  /** integral: varsigma (eq. 27); hadamard: sigma(sigma'(z) * t) (eq. 29); linear: sigma'(z) * t (exact J^T); inverse: sigma^-1. */
+  activation: 'integral' | 'hadamard' | 'linear' | 'inverse';
+  /** unpool: MaxUnpool with forward indices (paper); adjoint: scatter-add, the exact J^T. */
+  pool: 'unpool' | 'adjoint';
+  /** decomposed: mean + SD normalisation with s frozen (eqs. 30-35); exact: the full LN J^T. */
+  layerNorm: 'decomposed' | 'exact';
+  /** transpose: W^T (TJML); inverse: W^-1 (IJML); pinv: W^+ (PJML). */
+  linear: 'transpose' | 'inverse' | 'pinv';
+}
+
+export const FEEDBACK_MODES = {
+  tjml: { activation: 'integral', pool: 'unpool', layerNorm: 'decomposed', linear: 'transpose' },
+  exact: { activation: 'linear', pool: 'adjoint', layerNorm: 'exact', linear: 'transpose' },
+  ijml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'inverse' },
+  pjml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'pinv' },
+} satisfies Record<string, FeedbackMode>;
+
+/** A trainable (or frozen) feedback function for one layer. */
+export interface LearnedFeedback<C = unknown> {
+  params: Tensor[];
+  apply(t: Tensor, cache: C): Tensor;
+  /** [forward weight, feedback weight, feedback stored transposed?] triples, for weight angles. */
+  weightPairs: [Tensor, Tensor, boolean][];
+}
+
+export interface FeedbackInit {
+  /** 'default': PyTorch's default init of the feedback layer; 'uniform': U(-scale, scale). */
+  kind: 'default' | 'uniform';
+  scale?: number;
+}
+
+export abstract class Layer<C = unknown> {
+  abstract readonly kind: string;
+  /** Learnable forward parameters. */
+  params(): Tensor[] {
+    return [];
+  }
+  /** Output for input x and the cache the feedback functions need. */
+  abstract forward(x: Tensor): [Tensor, C];
+  /** Analytical feedback G*(t) at the forward point recorded in `cache`. */
+  abstract feedback(t: Tensor, cache: C, mode: FeedbackMode): Tensor;
+  /** A parametric feedback; layers without parameters reuse their analytical form. */
+  learnable(_init: FeedbackInit): LearnedFeedback<C> {
+    return { params: [], apply: (t, c) => this.feedback(t, c, FEEDBACK_MODES.tjml), weightPairs: [] };
+  }
+  /** Checks the mode is supported before training starts (throws a clear message). */
+  checkMode(_mode: FeedbackMode): void {}
+  describe(): string {
+    return this.kind;
+  }
+}
+
+/** A leaf parameter: U(-bound, bound), kept out of scopes, requiring grad. */
+export function param(shape: number[], bound: number): Tensor {
+  return uniform(shape, -bound, bound).keep().requiresGrad(true);
+}
+export function initBound(init: FeedbackInit, fanIn: number): number {
+  return init.kind === 'uniform' ? (init.scale ?? 1e-3) : 1 / Math.sqrt(fanIn);
+}

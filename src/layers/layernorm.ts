@@ -1,0 +1,59 @@
+// LayerNorm over the last dimension: y = gamma * (x - mean) / s + beta, s = sqrt(var + eps).
+// decomposed (eqs. 30-35): mean normalisation W = I - 11^T/d (symmetric, so G = W) then SD
+//   normalisation with s frozen from the forward pass (G = t / s), then the affine (G = gamma * t):
+//   G(t) = W (gamma * t) / s. It drops the dependence of s on x, an approximation of J^T.
+// exact: J^T t = (1/s) (I - 11^T/d - xh xh^T / d)(gamma * t), xh the normalised input.
+import { Tensor, layerNorm, ones, tidy, zeros } from '../engine';
+import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
+
+interface Cache {
+  s: Tensor;
+  xhat: Tensor;
+}
+
+const centre = (t: Tensor) => t.sub(t.mean([-1], true));
+
+export class LayerNorm extends Layer<Cache> {
+  readonly kind = 'layernorm';
+  readonly gamma: Tensor;
+  readonly beta: Tensor;
+  constructor(readonly d: number, readonly eps = 1e-5) {
+    super();
+    this.gamma = ones([d]).keep().requiresGrad(true);
+    this.beta = zeros([d]).keep().requiresGrad(true);
+  }
+  override params(): Tensor[] {
+    return [this.gamma, this.beta];
+  }
+  forward(x: Tensor): [Tensor, Cache] {
+    if (x.shape[x.rank - 1] !== this.d) throw new Error(`layernorm expects last dimension ${this.d}, got [${x.shape.join(', ')}]`);
+    const y = layerNorm(x, [this.d], this.gamma, this.beta, this.eps);
+    const cache = tidy(() => {
+      const xd = x.detach();
+      const s = xd.var([-1], true).add(this.eps).sqrt();
+      return { s, xhat: centre(xd).div(s) };
+    });
+    return [y, cache];
+  }
+  feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
+    this.checkMode(mode);
+    return tidy(() => {
+      const g = centre(t.mul(this.gamma));
+      if (mode.layerNorm === 'decomposed') return g.div(c.s);
+      const proj = c.xhat.mul(c.xhat.mul(t.mul(this.gamma)).mean([-1], true));
+      return g.sub(proj).div(c.s);
+    });
+  }
+  override checkMode(mode: FeedbackMode): void {
+    if (mode.linear !== 'transpose') throw new Error(`layernorm is not invertible: no '${mode.linear}' feedback`);
+  }
+  /** The decomposed form with its own learnable scale and shift. */
+  override learnable(_init: FeedbackInit): LearnedFeedback<Cache> {
+    const g = ones([this.d]).keep().requiresGrad(true);
+    const b = zeros([this.d]).keep().requiresGrad(true);
+    return { params: [g, b], apply: (t, c) => tidy(() => centre(t.mul(g)).div(c.s).add(b)), weightPairs: [] };
+  }
+  override describe(): string {
+    return `layernorm(${this.d})`;
+  }
+}

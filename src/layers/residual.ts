@@ -1,0 +1,35 @@
+// Skip connection y = x + f(x). J^T = I + J_f^T, so G*(t) = t + g*(t) (eq. 39), where g* is
+// the feedback of the branch; the learned feedback mirrors it (scalingDTP's InvertedBasicBlock).
+import { Tensor } from '../engine';
+import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
+import { Sequential } from './sequential';
+
+export class Residual extends Layer<unknown[]> {
+  readonly kind = 'residual';
+  readonly branch: Sequential;
+  constructor(layers: Layer[]) {
+    super();
+    this.branch = new Sequential(layers);
+  }
+  override params(): Tensor[] {
+    return this.branch.params();
+  }
+  forward(x: Tensor): [Tensor, unknown[]] {
+    const [f, c] = this.branch.forward(x);
+    return [x.add(f), c];
+  }
+  feedback(t: Tensor, c: unknown[], mode: FeedbackMode): Tensor {
+    return t.add(this.branch.feedback(t, c, mode));
+  }
+  override checkMode(mode: FeedbackMode): void {
+    if (mode.linear !== 'transpose') throw new Error(`residual blocks have no closed-form '${mode.linear}' feedback`);
+    this.branch.checkMode(mode);
+  }
+  override learnable(init: FeedbackInit): LearnedFeedback<unknown[]> {
+    const inner = this.branch.learnable(init);
+    return { ...inner, apply: (t, c) => t.add(inner.apply(t, c)) };
+  }
+  override describe(): string {
+    return `x + (${this.branch.describe()})`;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './method';
+export * from './tp';
+export * from './bp';
+export * from './analytical';
+export * from './learned';
+export * from './factory';

@@ -1,0 +1,118 @@
+// Methods with parametric feedback G_n (one per block, built from each layer's `learnable`):
+//   fwdtp  G fixed at its random init (Shibuya et al. 2023);
+//   ldrl   local difference reconstruction loss (Ernoult et al. 2022, eqs. 9-11);
+//   dtp    reconstruction loss ||G(F(x + e)) - (x + e)||^2 (Lee et al. 2015, eq. 6);
+//   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
+// The first block's feedback is never used for targets, so it is never trained.
+import { Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
+import { LearnedFeedback } from '../layers';
+import { Network } from '../models/network';
+import { FeedbackTraining, MethodConfig, MethodName, perBlock } from './method';
+import { BlockFeedback, ForwardPass, TargetProp } from './tp';
+
+export const DEFAULT_FEEDBACK: FeedbackTraining = {
+  iterations: 1,
+  lr: 1e-3,
+  sigma: 0.1,
+  momentum: 0.9,
+  init: { kind: 'default' },
+};
+
+export class LearnedTP extends TargetProp {
+  readonly fb: LearnedFeedback[];
+  private fbOpts: (Optimizer | null)[];
+  private iters: number[];
+  private sigma: number[];
+  protected feedbackFn: BlockFeedback;
+
+  constructor(name: MethodName, net: Network, cfg: MethodConfig) {
+    super(name, net, cfg);
+    const f = { ...DEFAULT_FEEDBACK, ...cfg.feedback };
+    const N = net.blocks.length;
+    this.iters = perBlock(f.iterations, N, `${name} feedback iterations`);
+    this.sigma = perBlock(f.sigma, N, `${name} feedback sigma`);
+    const lrs = perBlock(f.lr, N, `${name} feedback lr`);
+    if (this.iters.some((k) => !(Number.isInteger(k) && k >= 0))) throw new Error(`${name}: feedback iterations must be integers >= 0`);
+    if (this.sigma.some((s) => !(s > 0))) throw new Error(`${name}: feedback sigma must be > 0`);
+    this.fb = net.blocks.map((b) => b.learnable(f.init));
+    const trained = name !== 'fwdtp';
+    this.fbOpts = this.fb.map((g, n) =>
+      trained && n > 0 && g.params.length && this.iters[n] > 0 ? new SGD(g.params, { lr: lrs[n], momentum: f.momentum }) : null,
+    );
+    if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
+    this.feedbackFn = (n, t, c) => this.fb[n].apply(t, c);
+  }
+
+  protected override trainFeedback(fp: ForwardPass): void {
+    for (let n = 1; n < this.net.blocks.length; n++) {
+      const opt = this.fbOpts[n];
+      if (!opt) continue;
+      for (let k = 0; k < this.iters[n]; k++)
+        tidy(() => {
+          const loss = withGrad(() => this.feedbackLoss(n, fp));
+          opt.step(grad([loss], this.fb[n].params));
+        });
+    }
+  }
+
+  /** The feedback loss of block n at the current forward point. */
+  feedbackLoss(n: number, fp: ForwardPass): Tensor {
+    const x = fp.hs[n];
+    const y = fp.hs[n + 1];
+    const c = fp.caches[n];
+    const s = this.sigma[n];
+    const G = (t: Tensor, cache: unknown) => this.fb[n].apply(t, cache);
+    const F = (v: Tensor) => noGrad(() => this.net.blocks[n].forward(v));
+    const B = x.shape[0];
+    const meanSum = (t: Tensor) => t.sum().div(B);
+    switch (this.name) {
+      case 'ldrl': {
+        // L = -2 E[dx . (G(F(x + dx)) - G(F(x)))] + E[||G(F(x) + dy) - G(F(x))||^2]
+        const r = G(y, c);
+        const dx = randnLike(x).mul(s);
+        const [yx, cx] = F(x.add(dx));
+        const dr = G(yx, cx).sub(r);
+        const dy = randnLike(y).mul(s);
+        const dry = G(y.add(dy), c).sub(r);
+        return meanSum(dx.mul(dr)).mul(-2).add(meanSum(dry.square()));
+      }
+      case 'dtp': {
+        const xn = x.add(randnLike(x).mul(s));
+        const [yn, cn] = F(xn);
+        return meanSum(G(yn, cn).sub(xn).square());
+      }
+      case 'drl': {
+        // Corrupt h_n, propagate to the output, then come back down with difference
+        // correction; only block n's feedback gets the gradient (upper ones are constants).
+        const N = this.net.blocks.length;
+        const xn = x.add(randnLike(x).mul(s));
+        let h = xn;
+        for (let m = n; m < N; m++) h = F(h)[0];
+        let r = h;
+        for (let m = N - 1; m > n; m--) {
+          const cm = fp.caches[m];
+          r = noGrad(() => this.fb[m].apply(r, cm).add(fp.hs[m]).sub(this.fb[m].apply(fp.hs[m + 1], cm)));
+        }
+        const rec = G(r, c).add(x).sub(G(y, c));
+        return meanSum(rec.sub(xn).square()).div(s * s);
+      }
+      default:
+        throw new Error(`${this.name} has no feedback loss`);
+    }
+  }
+
+  override extraParams(): Tensor[] {
+    return this.fb.flatMap((g) => g.params);
+  }
+  override optimizerState(): Float32Array[][] {
+    return [...super.optimizerState(), ...this.fbOpts.map((o) => (o ? o.state() : []))];
+  }
+  override loadOptimizerState(s: Float32Array[][]): void {
+    super.loadOptimizerState(s);
+    this.fbOpts.forEach((o, i) => o?.loadState(s[i + 1] ?? []));
+  }
+  override dispose(): void {
+    super.dispose();
+    this.fbOpts.forEach((o) => o?.dispose());
+  }
+}

@@ -1,0 +1,116 @@
+// Difference target propagation, shared by every TP method. Per batch:
+//   1. forward, block by block on detached inputs (no gradient flows between blocks);
+//   2. feedback training (learned-feedback methods only; timed separately);
+//   3. first target t_N = h_N - beta dCE_sum/dh_N = h_N - beta (softmax(h_N) - onehot(y));
+//   4. difference correction t_n = G_n(t_{n+1}) + h_n - G_n(h_{n+1})  (DTP, Lee et al. 2015);
+//   5. local losses ||F_n(h_n) - t_{n+1}||^2 / (2 beta), averaged over the batch; one step.
+// With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
+// (so the same lr means the same step as BP; scalingDTP's 0.5||.||^2 loss is beta times ours).
+import { Optimizer, Tensor, grad, makeOptimizer, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
+import { Network } from '../models/network';
+import { Gradients, Method, MethodConfig, MethodName, StepResult } from './method';
+
+/** A feedback function per block: maps a point in block n's output space to its input space. */
+export type BlockFeedback = (n: number, t: Tensor, cache: unknown) => Tensor;
+
+export interface ForwardPass {
+  /** h_0 = x, h_1 .. h_N, all detached. */
+  hs: Tensor[];
+  /** Block outputs with their (per-block) autograd graphs. */
+  outs: Tensor[];
+  caches: unknown[];
+}
+
+export abstract class TargetProp implements Method {
+  protected opt: Optimizer;
+  constructor(readonly name: MethodName, readonly net: Network, readonly cfg: MethodConfig) {
+    if (!(cfg.beta > 0)) throw new Error(`${name}: beta must be > 0, got ${cfg.beta}`);
+    this.opt = makeOptimizer(net.params(), cfg.lr, cfg.optimizer);
+  }
+
+  /** The feedback G_n used for targets. */
+  protected abstract feedbackFn: BlockFeedback;
+  /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
+  protected trainFeedback(_fp: ForwardPass): void {}
+
+  forwardPass(x: Tensor): ForwardPass {
+    const hs = [x.detach()];
+    const outs: Tensor[] = [];
+    const caches: unknown[] = [];
+    withGrad(() => {
+      for (const b of this.net.blocks) {
+        const [y, c] = b.forward(hs[hs.length - 1]);
+        outs.push(y);
+        caches.push(c);
+        hs.push(y.detach());
+      }
+    });
+    return { hs, outs, caches };
+  }
+
+  /** Targets t_1 .. t_N (index n holds the target for h_n; index 0 is unused). */
+  targets(fp: ForwardPass, y: Tensor, beta: number): Tensor[] {
+    return noGrad(() => {
+      const N = this.net.blocks.length;
+      const hN = fp.hs[N];
+      const t: Tensor[] = new Array(N + 1);
+      t[N] = hN.sub(softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(beta));
+      for (let n = N - 1; n >= 1; n--) {
+        const g = this.feedbackFn;
+        t[n] = g(n, t[n + 1], fp.caches[n]).add(fp.hs[n]).sub(g(n, fp.hs[n + 1], fp.caches[n]));
+      }
+      return t;
+    });
+  }
+
+  /** Gradients of the local losses for a given forward pass and targets. */
+  localGradients(fp: ForwardPass, t: Tensor[], beta: number): (Tensor | null)[][] {
+    const params = this.net.blocks.map((b) => b.params());
+    const B = fp.hs[0].shape[0];
+    const loss = withGrad(() =>
+      fp.outs.map((o, n) => o.sub(t[n + 1]).square().sum().div(2 * beta * B)).reduce((a, b) => a.add(b)),
+    );
+    const flat = grad([loss], params.flat());
+    let k = 0;
+    return params.map((ps) => ps.map(() => flat[k++]));
+  }
+
+  gradients(x: Tensor, y: Tensor, beta = this.cfg.beta): Gradients {
+    const fp = this.forwardPass(x);
+    const t = this.targets(fp, y, beta);
+    const logits = fp.hs[fp.hs.length - 1];
+    return { perBlock: this.localGradients(fp, t, beta), logits, loss: noGrad(() => crossEntropy(logits, y)) };
+  }
+
+  step(x: Tensor, y: Tensor): StepResult {
+    const t0 = performance.now();
+    let fbMs = 0;
+    const { loss, correct } = tidy(() => {
+      const fp = this.forwardPass(x);
+      const f0 = performance.now();
+      this.trainFeedback(fp);
+      fbMs = performance.now() - f0;
+      const t = this.targets(fp, y, this.cfg.beta);
+      this.opt.step(this.localGradients(fp, t, this.cfg.beta).flat());
+      const logits = fp.hs[fp.hs.length - 1];
+      return { loss: noGrad(() => crossEntropy(logits, y)).item(), correct: logits.argmax(1).eq(y).sum().item() };
+    });
+    return { loss, correct, n: x.shape[0], feedbackMs: fbMs, forwardMs: performance.now() - t0 - fbMs };
+  }
+
+  setLr(lr: number): void {
+    this.opt.lr = lr;
+  }
+  extraParams(): Tensor[] {
+    return [];
+  }
+  optimizerState(): Float32Array[][] {
+    return [this.opt.state()];
+  }
+  loadOptimizerState(s: Float32Array[][]): void {
+    this.opt.loadState(s[0]);
+  }
+  dispose(): void {
+    this.opt.dispose();
+  }
+}

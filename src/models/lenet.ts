@@ -1,0 +1,30 @@
+// LeNet (scalingDTP / Meulemans): 2 x [conv5x5 p2 -> act -> maxpool 3/2 p1] -> FC 512 -> act -> FC 10.
+import { ActivationName } from '../engine';
+import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential } from '../layers';
+import { Network } from './network';
+
+export interface LeNetConfig {
+  channels: [number, number];
+  hidden: number;
+  activation: ActivationName;
+  /** maxpool kernel / stride / padding: 3/2/1 as scalingDTP; 2/2/0 gives non-overlapping pools. */
+  pool: [number, number, number];
+}
+export const LENET_DEFAULTS: LeNetConfig = { channels: [32, 64], hidden: 512, activation: 'leaky_relu', pool: [3, 2, 1] };
+
+export function lenet(input: [number, number, number], c: Partial<LeNetConfig> = {}): Network {
+  const cfg = { ...LENET_DEFAULTS, ...c };
+  const [k, s, p] = cfg.pool;
+  const out = (n: number) => Math.floor((n + 2 * p - k) / s) + 1;
+  let [cin, h, w] = input;
+  const blocks: Sequential[] = [];
+  for (const cout of cfg.channels) {
+    blocks.push(new Sequential([new Conv2d(cin, cout, 5, 1, 2), new Activation(cfg.activation), new MaxPool2d(k, s, p)]));
+    cin = cout;
+    h = out(h);
+    w = out(w);
+  }
+  blocks.push(new Sequential([new Flatten(), new Linear(cin * h * w, cfg.hidden), new Activation(cfg.activation)]));
+  blocks.push(new Sequential([new Linear(cfg.hidden, 10)]));
+  return new Network('lenet', blocks, input);
+}

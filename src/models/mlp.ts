@@ -1,0 +1,23 @@
+// MLP (FW-DTP's architecture family): flatten -> depth-1 x [linear -> act] -> linear 10.
+import { ActivationName } from '../engine';
+import { Activation, Flatten, Linear, Sequential } from '../layers';
+import { Network } from './network';
+
+export interface MLPConfig {
+  hidden: number;
+  depth: number;
+  activation: ActivationName;
+}
+export const MLP_DEFAULTS: MLPConfig = { hidden: 256, depth: 6, activation: 'tanh' };
+
+export function mlp(input: [number, number, number], c: Partial<MLPConfig> = {}): Network {
+  const cfg = { ...MLP_DEFAULTS, ...c };
+  const din = input[0] * input[1] * input[2];
+  const blocks: Sequential[] = [];
+  for (let i = 0; i < cfg.depth - 1; i++) {
+    const layers = [new Linear(i ? cfg.hidden : din, cfg.hidden), new Activation(cfg.activation)];
+    blocks.push(new Sequential(i ? layers : [new Flatten(), ...layers]));
+  }
+  blocks.push(new Sequential([new Linear(cfg.hidden, 10)]));
+  return new Network('mlp', blocks, input);
+}
