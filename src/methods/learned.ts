@@ -114,5 +114,6 @@ export class LearnedTP extends TargetProp {
   override dispose(): void {
     super.dispose();
     this.fbOpts.forEach((o) => o?.dispose());
+    this.fb.forEach((g) => g.params.forEach((p) => p.dispose()));
   }
 }

@@ -24,6 +24,10 @@ export class Network {
   describe(): string {
     return this.blocks.map((b, i) => `  block ${i}: ${b.describe()}`).join('\n');
   }
+  /** Frees the parameters (native memory). */
+  dispose(): void {
+    for (const p of this.params()) p.dispose();
+  }
   numParams(): number {
     return this.params().reduce((a, p) => a + p.size, 0);
   }

@@ -1,0 +1,44 @@
+// Jacobian matching losses of a block's feedback G at its forward point x (y = F(x)),
+// estimated with random probes (Hutchinson: ||A||_F^2 = E ||A v||^2, v ~ N(0, I)):
+//   TJML = ||J_G - J_F^T||^2 / ||J_F^T||^2   (transposed Jacobian matching; TJMC: TJML = 0)
+//   IJML = ||J_G J_F - I||^2 / ||I||^2       (inverse; IJMC)
+//   PJML = ||J_F J_G J_F - J_F||^2 / ||J_F||^2 (pseudo-inverse; PJMC)
+// J_F^T v comes from autograd (VJP); J_G v and J_F u from central differences.
+import { Tensor, noGrad, randnLike, tidy, vjp } from '../engine';
+
+export interface JMLs {
+  tjml: number;
+  ijml: number;
+  pjml: number;
+}
+
+export function jmlEstimates(
+  F: (x: Tensor) => Tensor,
+  G: (t: Tensor) => Tensor,
+  x: Tensor,
+  o: { probes?: number; eps?: number } = {},
+): JMLs {
+  const probes = o.probes ?? 8;
+  const eps = o.eps ?? 1e-2;
+  return tidy(() => {
+    const y = noGrad(() => F(x));
+    const jvpF = (u: Tensor) => noGrad(() => F(x.add(u.mul(eps))).sub(F(x.sub(u.mul(eps)))).div(2 * eps));
+    const jvpG = (v: Tensor) => noGrad(() => G(y.add(v.mul(eps))).sub(G(y.sub(v.mul(eps)))).div(2 * eps));
+    const sq = (t: Tensor) => t.square().sum().item();
+    let t = [0, 0];
+    let i = [0, 0];
+    let p = [0, 0];
+    for (let k = 0; k < probes; k++)
+      tidy(() => {
+        const v = randnLike(y);
+        const jt = vjp(F, x, v);
+        t = [t[0] + sq(jvpG(v).sub(jt)), t[1] + sq(jt)];
+        const u = randnLike(x);
+        const fu = jvpF(u);
+        const gfu = jvpG(fu);
+        i = [i[0] + sq(gfu.sub(u)), i[1] + sq(u)];
+        p = [p[0] + sq(jvpF(gfu).sub(fu)), p[1] + sq(fu)];
+      });
+    return { tjml: t[0] / t[1], ijml: i[0] / i[1], pjml: p[0] / p[1] };
+  });
+}

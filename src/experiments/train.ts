@@ -1,0 +1,305 @@
+// One training run: config -> validated setup -> epochs (progress bar, metrics, diagnostics,
+// checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
+import { createHash } from 'node:crypto';
+import { execSync } from 'node:child_process';
+import { Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tidy } from '../engine';
+import { BatchLoader, NO_AUGMENT } from '../data/loader';
+import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
+import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
+import { LearnedTP } from '../methods/learned';
+import { Network, buildModel, MODELS } from '../models';
+import { bpAngles, weightAngles } from '../diagnostics/angles';
+import { Progress } from '../cli/progress';
+import { Store, packArrays, unpackArrays } from '../store/store';
+import { OptimizerSpec } from '../engine';
+import { FeedbackMode } from '../layers';
+
+export interface TrainConfig {
+  /** Label for reports (defaults to model/data/method). */
+  name?: string;
+  model: string;
+  modelConfig?: Record<string, unknown>;
+  data: DatasetName;
+  method: MethodConfig['method'];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  beta: number;
+  optimizer: OptimizerSpec;
+  schedule: Schedule;
+  feedback?: Partial<FeedbackTraining>;
+  feedbackMode?: FeedbackMode;
+  seed: number;
+  augment: boolean;
+  /** Use only the first N training / test examples (quick runs). */
+  trainSubset?: number;
+  testSubset?: number;
+  /** Hold out this many training examples as validation (reported as val). */
+  valSize?: number;
+  /** BP-angle / weight-angle diagnostics every N epochs (0: off). */
+  diagnosticsEvery: number;
+  diagnosticsBeta: number;
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  model: 'lenet',
+  data: 'mnist',
+  method: 'tjml',
+  epochs: 1,
+  batchSize: 128,
+  lr: 0.05,
+  beta: 0.5,
+  optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 },
+  schedule: { kind: 'cosine', tMax: 85, etaMin: 1e-5 },
+  seed: 0,
+  augment: false,
+  trainSubset: 10000,
+  testSubset: 2000,
+  diagnosticsEvery: 1,
+  diagnosticsBeta: 0.01,
+};
+
+export interface RunResult {
+  runId: number | null;
+  trainAcc: number;
+  testAcc: number;
+  epochs: EpochMetrics[];
+}
+export interface EpochMetrics {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  feedbackS: number;
+  forwardS: number;
+  imgPerS: number;
+  bpAngles?: number[];
+  weightAngles?: { angle: number; distance: number }[];
+}
+
+/** Rejects bad configs with a message naming the field, before any data is loaded. */
+export function validateConfig(c: TrainConfig): void {
+  const bad = (m: string) => {
+    throw new Error(`invalid config: ${m}`);
+  };
+  if (!isMethod(c.method)) bad(`unknown method '${c.method}' (expected one of: ${METHODS.join(', ')})`);
+  if (!(c.model in MODELS)) bad(`unknown model '${c.model}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
+  spec(c.data);
+  if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad(`epochs must be a positive integer, got ${c.epochs}`);
+  if (!(Number.isInteger(c.batchSize) && c.batchSize > 0)) bad(`batch size must be a positive integer, got ${c.batchSize}`);
+  if (!(c.lr > 0)) bad(`lr must be > 0, got ${c.lr}`);
+  if (c.method !== 'bp' && !(c.beta > 0)) bad(`beta must be > 0, got ${c.beta}`);
+  for (const k of ['trainSubset', 'testSubset', 'valSize'] as const)
+    if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
+}
+
+export function runKey(c: TrainConfig): string {
+  const { name: _n, diagnosticsEvery: _d, ...rest } = c;
+  return createHash('sha1').update(JSON.stringify(rest, Object.keys(rest).sort())).digest('hex').slice(0, 16) + `-${JSON.stringify(rest).length}`;
+}
+
+function gitCommit(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function evaluate(net: Network, split: Split, mean: number[], std: number[], batchSize = 500): { loss: number; acc: number } {
+  const loader = new BatchLoader(split, { batchSize, shuffle: false, seed: 0, mean, std });
+  let loss = 0;
+  let correct = 0;
+  for (const b of loader.epoch(0))
+    tidy(() =>
+      noGrad(() => {
+        const logits = net.forward(b.x);
+        loss += crossEntropy(logits, b.y, 'sum').item();
+        correct += logits.argmax(1).eq(b.y).sum().item();
+        b.x.dispose();
+        b.y.dispose();
+      }),
+    );
+  return { loss: loss / split.n, acc: correct / split.n };
+}
+
+export interface TrainOptions {
+  store?: Store;
+  quiet?: boolean;
+  dataDir?: string;
+  /** Called after each epoch (CLI prints; tests inspect). */
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Stop after this many epochs in this process (tests simulate a crash). */
+  stopAfter?: number;
+}
+
+export function setup(c: TrainConfig): { net: Network; method: Method } {
+  validateConfig(c);
+  manualSeed(c.seed);
+  const s = spec(c.data);
+  const net = buildModel(c.model, s.shape, c.modelConfig ?? {});
+  const method = createMethod(net, {
+    method: c.method,
+    lr: c.lr,
+    beta: c.beta,
+    optimizer: c.optimizer,
+    feedbackMode: c.feedbackMode,
+    feedback: c.feedback ? ({ ...c.feedback } as FeedbackTraining) : undefined,
+  });
+  return { net, method };
+}
+
+function checkpointOf(net: Network, method: Method): Buffer {
+  const params = [...net.params(), ...method.extraParams()].map((p) => p.data());
+  const opt = method.optimizerState();
+  return packArrays([Float32Array.of(params.length, opt.length, ...opt.map((o) => o.length)), ...params, ...opt.flat()]);
+}
+
+function restore(net: Network, method: Method, buf: Buffer): void {
+  const arrays = unpackArrays(buf);
+  const [np, no, ...lens] = arrays[0];
+  const params = [...net.params(), ...method.extraParams()];
+  if (np !== params.length) throw new Error(`checkpoint holds ${np} tensors, model has ${params.length}`);
+  noGrad(() => params.forEach((p, i) => tidy(() => p.copyInPlace(tensor(arrays[1 + i], p.shape)))));
+  let k = 1 + np;
+  const opt = Array.from({ length: no }, (_, j) => arrays.slice(k, (k += lens[j])));
+  method.loadOptimizerState(opt);
+}
+
+export function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): RunResult {
+  const c: TrainConfig = { ...TRAIN_DEFAULTS, ...cfg };
+  validateConfig(c);
+  const ds = loadDataset(c.data, { dataDir: o.dataDir });
+  let trainSplit = subset(ds.train, c.trainSubset);
+  let evalSplit = subset(ds.test, c.testSubset);
+  if (c.valSize) {
+    const tv = trainValSplit(trainSplit, c.valSize, c.seed);
+    trainSplit = tv.train;
+    evalSplit = tv.val;
+  }
+  const { net, method } = setup(c);
+  const name = c.name ?? `${c.model}/${c.data}/${c.method}`;
+  const run = o.store?.openRun({
+    key: runKey(c),
+    name,
+    config: JSON.stringify(c),
+    seed: c.seed,
+    git: gitCommit(),
+    engine: JSON.stringify({ threads: getNumThreads(), node: process.version }),
+  });
+  const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
+  if (run?.status === 'done') {
+    method.dispose();
+    net.dispose();
+    return { runId: run.id, trainAcc: run.train_acc ?? NaN, testAcc: run.test_acc ?? NaN, epochs };
+  }
+  let start = 0;
+  const ck = run ? o.store!.checkpoint(run.id) : undefined;
+  if (ck) {
+    restore(net, method, ck.data);
+    start = ck.epoch + 1;
+    if (!o.quiet) process.stderr.write(`${name}: resuming after epoch ${ck.epoch + 1}\n`);
+  }
+  const loader = new BatchLoader(trainSplit, {
+    batchSize: c.batchSize,
+    shuffle: true,
+    seed: c.seed,
+    augment: c.augment ? { cropPadding: 4, flip: c.data === 'cifar10' } : NO_AUGMENT,
+    mean: ds.mean,
+    std: ds.std,
+  });
+  let done = 0;
+  for (let e = start; e < c.epochs; e++) {
+    if (o.stopAfter !== undefined && done >= o.stopAfter) break;
+    const lr = lrAt(c.lr, e, c.schedule);
+    method.setLr(lr);
+    const bar = o.quiet ? null : new Progress({ label: `${name} ${e + 1}/${c.epochs}`, total: loader.numBatches, unit: 'img' });
+    let loss = 0;
+    let correct = 0;
+    let n = 0;
+    let fb = 0;
+    let fw = 0;
+    let diagBatch: { x: Tensor; y: Tensor } | null = null;
+    for (const b of loader.epoch(e)) {
+      const r = method.step(b.x, b.y);
+      loss += r.loss * r.n;
+      correct += r.correct;
+      n += r.n;
+      fb += r.feedbackMs;
+      fw += r.forwardMs;
+      if (!diagBatch && c.diagnosticsEvery && (e + 1) % c.diagnosticsEvery === 0) diagBatch = { x: b.x, y: b.y };
+      else b.x.dispose(), b.y.dispose();
+      bar?.tick(1, r.n, { loss: loss / n, acc: correct / n });
+    }
+    bar?.finish();
+    const ev = evaluate(net, evalSplit, ds.mean, ds.std);
+    const m: EpochMetrics = {
+      epoch: e,
+      lr,
+      trainLoss: loss / n,
+      trainAcc: correct / n,
+      testLoss: ev.loss,
+      testAcc: ev.acc,
+      feedbackS: fb / 1000,
+      forwardS: fw / 1000,
+      imgPerS: n / ((fb + fw) / 1000),
+    };
+    if (diagBatch) {
+      if (c.method !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, c.diagnosticsBeta);
+      if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
+      diagBatch.x.dispose();
+      diagBatch.y.dispose();
+    }
+    if (!Number.isFinite(m.trainLoss)) {
+      if (run) o.store!.finishRun(run.id, 'failed', null, null);
+      method.dispose();
+      net.dispose();
+      throw new Error(`${name}: training diverged at epoch ${e + 1} (loss ${m.trainLoss}); lower lr or beta`);
+    }
+    epochs.push(m);
+    if (run)
+      o.store!.commitEpoch(
+        {
+          run_id: run.id,
+          epoch: e,
+          lr,
+          train_loss: m.trainLoss,
+          train_acc: m.trainAcc,
+          test_loss: m.testLoss,
+          test_acc: m.testAcc,
+          feedback_s: m.feedbackS,
+          forward_s: m.forwardS,
+          img_per_s: m.imgPerS,
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles }),
+        },
+        e + 1 < c.epochs ? checkpointOf(net, method) : null,
+      );
+    o.onEpoch?.(m);
+    done++;
+  }
+  const last = epochs[epochs.length - 1];
+  const finished = epochs.length === c.epochs;
+  if (run && finished) o.store!.finishRun(run.id, 'done', last.trainAcc, last.testAcc);
+  method.dispose();
+  net.dispose();
+  return { runId: run?.id ?? null, trainAcc: last?.trainAcc ?? NaN, testAcc: last?.testAcc ?? NaN, epochs };
+}
+
+export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
+  const d = JSON.parse(r.diagnostics || '{}');
+  return {
+    epoch: r.epoch,
+    lr: r.lr,
+    trainLoss: r.train_loss,
+    trainAcc: r.train_acc,
+    testLoss: r.test_loss,
+    testAcc: r.test_acc,
+    feedbackS: r.feedback_s,
+    forwardS: r.forward_s,
+    imgPerS: r.img_per_s,
+    bpAngles: d.bpAngles ?? undefined,
+    weightAngles: d.weightAngles ?? undefined,
+  };
+}

@@ -1,0 +1,140 @@
+// Runs are data: one SQLite file (WAL, so several processes can write at once) holding every
+// run's config, environment, per-epoch metrics and its latest checkpoint. Each epoch's metrics
+// and checkpoint are written in one transaction, so a crash loses at most the current epoch.
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface RunRow {
+  id: number;
+  key: string;
+  name: string;
+  config: string;
+  seed: number;
+  git: string;
+  engine: string;
+  status: 'running' | 'done' | 'failed';
+  started: string;
+  finished: string | null;
+  train_acc: number | null;
+  test_acc: number | null;
+}
+
+export interface EpochRow {
+  run_id: number;
+  epoch: number;
+  lr: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number;
+  test_acc: number;
+  feedback_s: number;
+  forward_s: number;
+  img_per_s: number;
+  diagnostics: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  config TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  git TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started TEXT NOT NULL,
+  finished TEXT,
+  train_acc REAL,
+  test_acc REAL
+);
+CREATE TABLE IF NOT EXISTS epochs (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  lr REAL, train_loss REAL, train_acc REAL, test_loss REAL, test_acc REAL,
+  feedback_s REAL, forward_s REAL, img_per_s REAL,
+  diagnostics TEXT,
+  PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+`;
+
+export class Store {
+  readonly db: Database.Database;
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file, { timeout: 30000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+  close(): void {
+    this.db.close();
+  }
+  findRun(key: string): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM runs WHERE key = ?').get(key) as RunRow | undefined;
+  }
+  getRun(id: number): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+  /** Creates the run for `key`, or returns the existing one (resume). */
+  openRun(r: Pick<RunRow, 'key' | 'name' | 'config' | 'seed' | 'git' | 'engine'>): RunRow {
+    this.db
+      .prepare(
+        `INSERT INTO runs (key, name, config, seed, git, engine, status, started) VALUES (@key, @name, @config, @seed, @git, @engine, 'running', @started)
+         ON CONFLICT(key) DO NOTHING`,
+      )
+      .run({ ...r, started: new Date().toISOString() });
+    return this.findRun(r.key)!;
+  }
+  /** Stores one epoch's metrics and the checkpoint after it, atomically. */
+  commitEpoch(e: EpochRow, checkpoint: Buffer | null): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO epochs VALUES (@run_id, @epoch, @lr, @train_loss, @train_acc, @test_loss, @test_acc, @feedback_s, @forward_s, @img_per_s, @diagnostics)`,
+        )
+        .run(e);
+      if (checkpoint)
+        this.db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, epoch, data) VALUES (?, ?, ?)').run(e.run_id, e.epoch, checkpoint);
+    })();
+  }
+  finishRun(id: number, status: 'done' | 'failed', trainAcc: number | null, testAcc: number | null): void {
+    this.db
+      .prepare('UPDATE runs SET status = ?, finished = ?, train_acc = ?, test_acc = ? WHERE id = ?')
+      .run(status, new Date().toISOString(), trainAcc, testAcc, id);
+    if (status === 'done') this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id);
+  }
+  checkpoint(runId: number): { epoch: number; data: Buffer } | undefined {
+    return this.db.prepare('SELECT epoch, data FROM checkpoints WHERE run_id = ?').get(runId) as { epoch: number; data: Buffer } | undefined;
+  }
+  epochs(runId: number): EpochRow[] {
+    return this.db.prepare('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as EpochRow[];
+  }
+  runs(): RunRow[] {
+    return this.db.prepare('SELECT * FROM runs ORDER BY id').all() as RunRow[];
+  }
+}
+
+/** Serialises float32 arrays: [count][len_i...][data...]. */
+export function packArrays(arrays: Float32Array[]): Buffer {
+  const head = new Uint32Array([arrays.length, ...arrays.map((a) => a.length)]);
+  const bufs = [Buffer.from(head.buffer), ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))];
+  return Buffer.concat(bufs);
+}
+export function unpackArrays(b: Buffer): Float32Array[] {
+  const ab = new Uint8Array(b).buffer;
+  const n = new Uint32Array(ab, 0, 1)[0];
+  const lens = new Uint32Array(ab, 4, n);
+  let off = 4 * (n + 1);
+  return Array.from(lens, (len) => {
+    const a = new Float32Array(ab.slice(off, off + 4 * len));
+    off += 4 * len;
+    return a;
+  });
+}
