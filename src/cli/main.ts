@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// targetprop command line: train, data, reproduce, figure2, report.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { TRAIN_DEFAULTS, TrainConfig, train, validateConfig } from '../experiments/train';
+import { BUDGETS, Profile, TableName, grid } from '../experiments/grids';
+import { matrixTimings } from '../experiments/figure2';
+import { aggregate, renderTable, writeReport } from '../experiments/report';
+import { Store } from '../store/store';
+import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
+import { fetchDataset } from '../data/fetch';
+
+const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) and backprop on libtorch
+
+Usage:
+  targetprop train [--model lenet] [--data mnist] [--method tjml] [--epochs N] [--batch N] [--lr X]
+                   [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--augment]
+                   [--optimizer sgd|adam|adamw] [--config file.json|yaml] [--results DIR] [--data-dir DIR]
+  targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
+  targetprop data check [<name>...] [--data-dir DIR]
+  targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
+  targetprop figure2 [--results DIR]
+  targetprop report [--results DIR] [--out DIR]
+
+Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
+Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer
+Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
+
+interface Args {
+  _: string[];
+  [k: string]: string | boolean | string[];
+}
+
+export function parseArgs(argv: string[]): Args {
+  const a: Args = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const s = argv[i];
+    if (s.startsWith('--')) {
+      const [k, v] = s.slice(2).split('=', 2);
+      if (v !== undefined) a[k] = v;
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) a[k] = argv[++i];
+      else a[k] = true;
+    } else a._.push(s);
+  }
+  return a;
+}
+
+const KNOWN = new Set([
+  'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
+  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every',
+]);
+
+function num(a: Args, k: string): number | undefined {
+  if (a[k] === undefined) return undefined;
+  const v = Number(a[k]);
+  if (!Number.isFinite(v)) throw new Error(`--${k} expects a number, got '${a[k]}'`);
+  return v;
+}
+
+export function configFromArgs(a: Args): Partial<TrainConfig> {
+  for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
+  let c: Partial<TrainConfig> = {};
+  if (typeof a.config === 'string') {
+    const text = fs.readFileSync(a.config, 'utf8');
+    c = (a.config.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Partial<TrainConfig>;
+  }
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
+    if (v !== undefined) c[k] = v;
+  };
+  set('model', a.model as string | undefined);
+  set('data', a.data as TrainConfig['data'] | undefined);
+  set('method', a.method as TrainConfig['method'] | undefined);
+  set('epochs', num(a, 'epochs'));
+  set('batchSize', num(a, 'batch'));
+  set('lr', num(a, 'lr'));
+  set('beta', num(a, 'beta'));
+  set('seed', num(a, 'seed'));
+  set('trainSubset', num(a, 'train-subset'));
+  set('testSubset', num(a, 'test-subset'));
+  set('valSize', num(a, 'val'));
+  set('diagnosticsEvery', num(a, 'diagnostics-every'));
+  if (a['full-data']) c.trainSubset = c.testSubset = undefined;
+  if (a.augment) c.augment = true;
+  if (typeof a.optimizer === 'string') {
+    const kind = a.optimizer;
+    if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') throw new Error(`unknown optimizer '${kind}' (expected sgd, adam or adamw)`);
+    c.optimizer = kind === 'sgd' ? TRAIN_DEFAULTS.optimizer : { kind };
+  }
+  return c;
+}
+
+const resultsDir = (a: Args) => path.resolve((a.results as string) ?? 'results');
+const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'));
+
+async function main(argv: string[]): Promise<void> {
+  const a = parseArgs(argv);
+  const cmd = a._[0];
+  if (!cmd || a.help || cmd === 'help') {
+    console.log(HELP);
+    return;
+  }
+  const dd = a['data-dir'] as string | undefined;
+  switch (cmd) {
+    case 'train': {
+      const cfg = { ...TRAIN_DEFAULTS, ...configFromArgs(a) };
+      validateConfig(cfg);
+      const store = openStore(a);
+      console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
+        (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
+      const r = train(cfg, {
+        store,
+        dataDir: dd,
+        quiet: !!a.quiet,
+        onEpoch: (m) =>
+          console.log(
+            `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ${cfg.valSize ? 'val' : 'test'} acc ${(100 * m.testAcc).toFixed(2)}% | ` +
+              `${m.imgPerS.toFixed(0)} img/s, feedback ${m.feedbackS.toFixed(1)} s, forward ${m.forwardS.toFixed(1)} s` +
+              (m.bpAngles ? ` | BP angle per block ${m.bpAngles.map((x) => x.toFixed(1)).join(', ')} deg` : ''),
+          ),
+      });
+      console.log(`done: train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}% (run ${r.runId} in ${store.file})`);
+      store.close();
+      return;
+    }
+    case 'data': {
+      const sub = a._[1];
+      if (sub === 'fetch') {
+        const names = a._.slice(2);
+        if (!names.length) throw new Error(`data fetch: name a dataset (${DATASETS.join(', ')})`);
+        for (const n of names) console.log(`${n}: ${await fetchDataset(n, { dataDir: dd })}`);
+        return;
+      }
+      if (sub === 'check') {
+        for (const n of a._.length > 2 ? a._.slice(2) : DATASETS) {
+          try {
+            const ds = loadDataset(n, { dataDir: dd });
+            console.log(`${n}: ok (${ds.train.n} train, ${ds.test.n} test, test classes ${classCounts(ds.test).join('/')}) from ${ds.source}`);
+          } catch (e) {
+            console.log(`${n}: ${(e as Error).message}`);
+          }
+        }
+        return;
+      }
+      if (sub === 'dir') {
+        console.log(dataDir(dd));
+        return;
+      }
+      throw new Error('usage: targetprop data fetch|check|dir');
+    }
+    case 'figure2': {
+      const rows = matrixTimings();
+      const dir = resultsDir(a);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'figure2.json'), JSON.stringify(rows, null, 1));
+      console.log('| n | inverse ms | pinverse ms | transpose ms |');
+      for (const r of rows) console.log(`| ${r.n} | ${r.inverseMs.toFixed(3)} | ${r.pinverseMs.toFixed(3)} | ${r.transposeMs.toFixed(4)} |`);
+      const store = openStore(a);
+      console.log(`report: ${writeReport(store, (a.out as string) ?? path.join(dir, 'report'), rows)}`);
+      store.close();
+      return;
+    }
+    case 'reproduce': {
+      const what = a._[1] as TableName | 'figure2';
+      if (what === 'figure2') return main(['figure2', ...argv.slice(2)]);
+      if (!(what in BUDGETS)) throw new Error(`reproduce: expected table1|table2|table3|table4|figure2, got '${what ?? ''}'`);
+      const profile = ((a.profile as string) ?? 'quick') as Profile;
+      if (profile !== 'quick' && profile !== 'full') throw new Error(`--profile must be quick or full, got '${profile}'`);
+      const seeds = num(a, 'seeds') ?? (profile === 'full' ? 5 : 1);
+      const cells = grid(what, profile, seeds);
+      const b = BUDGETS[what][profile];
+      console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
+        (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));
+      cells.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c.config }));
+      const store = openStore(a);
+      for (const [i, c] of cells.entries()) {
+        console.log(`[${i + 1}/${cells.length}] ${c.config.name} seed ${c.config.seed}`);
+        try {
+          train(c.config, { store, dataDir: dd, quiet: !!a.quiet });
+        } catch (e) {
+          console.log(`  failed: ${(e as Error).message}`);
+        }
+      }
+      console.log('\n' + renderTable(aggregate(store), what));
+      const f2 = path.join(resultsDir(a), 'figure2.json');
+      const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;
+      console.log(`report: ${writeReport(store, (a.out as string) ?? path.join(resultsDir(a), 'report'), rows)}`);
+      store.close();
+      return;
+    }
+    case 'report': {
+      const store = openStore(a);
+      const f2 = path.join(resultsDir(a), 'figure2.json');
+      const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;
+      console.log(writeReport(store, (a.out as string) ?? path.join(resultsDir(a), 'report'), rows));
+      store.close();
+      return;
+    }
+    default:
+      throw new Error(`unknown command '${cmd}'\n\n${HELP}`);
+  }
+}
+
+if (require.main === module)
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`targetprop: ${e.message}`);
+    process.exit(1);
+  });

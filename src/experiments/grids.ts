@@ -1,0 +1,130 @@
+// The paper's experiment grids. Hyperparameters follow the shared anchors (section 11):
+// scalingDTP's tuned LeNet/SimpleVGG values for LDRL; our local loss divides by beta, so a
+// scalingDTP forward lr becomes lr * beta here (same step). Quick profiles shrink data and
+// epochs only; the `full` profile is the paper's budget.
+import { TrainConfig } from './train';
+import { DatasetName } from '../data/datasets';
+import { MethodName } from '../methods';
+
+export type TableName = 'table1' | 'table2' | 'table3' | 'table4';
+export type Profile = 'quick' | 'full';
+
+interface Budget {
+  epochs: number;
+  trainSubset?: number;
+  testSubset?: number;
+}
+export const BUDGETS: Record<TableName, Record<Profile, Budget>> = {
+  table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, full: { epochs: 90 } },
+  table2: { quick: { epochs: 1, trainSubset: 512, testSubset: 500 }, full: { epochs: 90 } },
+  table3: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100 } },
+  table4: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100 } },
+};
+
+const SGD = { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 } as const;
+const COSINE = { kind: 'cosine', tMax: 85, etaMin: 1e-5 } as const;
+
+/** Per-method settings for LeNet (scalingDTP dtp_lenet.yaml for LDRL). */
+function lenetMethod(m: MethodName): Partial<TrainConfig> {
+  const ldrlBeta = 0.4655;
+  const fb = { momentum: 0.9, init: { kind: 'default' as const } };
+  switch (m) {
+    case 'bp':
+      return { lr: 0.05, batchSize: 128 };
+    case 'ldrl':
+      return {
+        lr: 0.03618 * ldrlBeta,
+        beta: ldrlBeta,
+        batchSize: 256,
+        feedback: { ...fb, iterations: [0, 41, 51, 24], lr: [0, 7.188e-4, 1.251e-4, 3.541e-2], sigma: [0.4164, 0.4164, 0.3826, 0.1395] },
+      };
+    case 'dtp':
+    case 'drl':
+      return {
+        lr: 0.03618 * ldrlBeta,
+        beta: ldrlBeta,
+        batchSize: 256,
+        feedback: { ...fb, iterations: [0, 5, 5, 5], lr: [0, 1e-4, 1e-4, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
+      };
+    case 'fwdtp':
+      return { lr: 0.01, beta: 0.1, batchSize: 256, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
+    default:
+      return { lr: 0.05, beta: 0.5, batchSize: 256 };
+  }
+}
+
+/** SimpleVGG (scalingDTP simple_vgg reproduce config for LDRL). */
+function vggMethod(m: MethodName): Partial<TrainConfig> {
+  const fb = { momentum: 0.9, init: { kind: 'default' as const } };
+  switch (m) {
+    case 'bp':
+      return { lr: 0.05, batchSize: 128 };
+    case 'ldrl':
+      return {
+        lr: 0.05 * 0.7,
+        beta: 0.7,
+        batchSize: 128,
+        feedback: { ...fb, iterations: [0, 20, 30, 35, 55, 20], lr: [0, 1e-4, 3.5e-4, 8e-3, 8e-3, 0.18], sigma: [0.4, 0.4, 0.4, 0.2, 0.2, 0.08] },
+      };
+    case 'fwdtp':
+      return { lr: 0.01, beta: 0.1, batchSize: 128, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
+    default:
+      return { lr: 0.05, beta: 0.7, batchSize: 128 };
+  }
+}
+
+/** Mixers: Adam as for BP (no TP reference exists; untuned LDRL starting values from the anchors). */
+function mixerMethod(m: MethodName): Partial<TrainConfig> {
+  const adam = { optimizer: { kind: 'adamw' as const, betas: [0.9, 0.99] as [number, number], weightDecay: 5e-5 }, schedule: { kind: 'cosine' as const, tMax: 100, etaMin: 1e-6, warmup: 5 } };
+  switch (m) {
+    case 'ldrl':
+      return { ...adam, lr: 1e-3, beta: 0.7, feedback: { iterations: 20, lr: 1e-3, sigma: 0.1, momentum: 0.9, init: { kind: 'default' } } };
+    case 'fwdtp':
+      return { ...adam, lr: 1e-3, beta: 0.1, feedback: { iterations: 0, lr: 0, sigma: 1, momentum: 0.9, init: { kind: 'default' } } };
+    default:
+      return { ...adam, lr: 1e-3, beta: 0.7 };
+  }
+}
+
+export interface Cell {
+  table: TableName;
+  row: string;
+  config: Partial<TrainConfig>;
+}
+
+export function grid(table: TableName, profile: Profile, seeds: number): Cell[] {
+  const b = BUDGETS[table][profile];
+  const cells: Cell[] = [];
+  const add = (row: string, data: DatasetName, model: string, method: MethodName, extra: Partial<TrainConfig>) => {
+    for (let s = 0; s < seeds; s++)
+      cells.push({
+        table,
+        row,
+        config: {
+          name: `${table}/${row}/${method}`,
+          model,
+          data,
+          method,
+          seed: s,
+          optimizer: SGD,
+          schedule: COSINE,
+          augment: true,
+          diagnosticsEvery: 1,
+          ...b,
+          ...extra,
+        },
+      });
+  };
+  const mixerBlocks = profile === 'quick' ? 2 : 4;
+  if (table === 'table1')
+    for (const d of ['mnist', 'fashion-mnist', 'cifar10'] as DatasetName[])
+      for (const m of ['bp', 'dtp', 'drl', 'ldrl', 'fwdtp', 'tjml'] as MethodName[]) add(`lenet-${d}`, d, 'lenet', m, lenetMethod(m));
+  if (table === 'table2') for (const m of ['bp', 'ldrl', 'fwdtp', 'tjml'] as MethodName[]) add('simple-vgg-cifar10', 'cifar10', 'simple-vgg', m, vggMethod(m));
+  if (table === 'table3')
+    for (const m of ['bp', 'ldrl', 'fwdtp', 'tjml'] as MethodName[])
+      add('mixer-cifar10', 'cifar10', 'mixer', m, { ...mixerMethod(m), modelConfig: { blocks: mixerBlocks } });
+  if (table === 'table4')
+    for (const m of ['bp', 'ldrl', 'tjml'] as MethodName[])
+      add('reversible-mixer-cifar10', 'cifar10', 'reversible-mixer', m, { ...mixerMethod(m), modelConfig: { blocks: mixerBlocks } });
+  return cells;
+}
