@@ -36,6 +36,7 @@ export class LearnedTP extends TargetProp {
     if (this.sigma.some((s) => !(s > 0))) throw new Error(`${name}: feedback sigma must be > 0`);
     this.fb = net.blocks.map((b) => b.learnable(f.init));
     const trained = name !== 'fwdtp';
+    this.trainsFeedback = trained;
     this.fbOpts = this.fb.map((g, n) =>
       trained && n > 0 && g.params.length && this.iters[n] > 0 ? new SGD(g.params, { lr: lrs[n], momentum: f.momentum }) : null,
     );
@@ -87,7 +88,7 @@ export class LearnedTP extends TargetProp {
         const N = this.net.blocks.length;
         const xn = x.add(randnLike(x).mul(s));
         let h = xn;
-        for (let m = n; m < N; m++) h = F(h)[0];
+        for (let m = n; m < N; m++) h = noGrad(() => this.net.blocks[m].forward(h)[0]);
         let r = h;
         for (let m = N - 1; m > n; m--) {
           const cm = fp.caches[m];

@@ -32,6 +32,8 @@ export abstract class TargetProp implements Method {
   protected abstract feedbackFn: BlockFeedback;
   /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
   protected trainFeedback(_fp: ForwardPass): void {}
+  /** Whether trainFeedback does work (its time is then reported as feedback time). */
+  protected trainsFeedback = false;
 
   forwardPass(x: Tensor): ForwardPass {
     const hs = [x.detach()];
@@ -87,9 +89,11 @@ export abstract class TargetProp implements Method {
     let fbMs = 0;
     const { loss, correct } = tidy(() => {
       const fp = this.forwardPass(x);
-      const f0 = performance.now();
-      this.trainFeedback(fp);
-      fbMs = performance.now() - f0;
+      if (this.trainsFeedback) {
+        const f0 = performance.now();
+        this.trainFeedback(fp);
+        fbMs = performance.now() - f0;
+      }
       const t = this.targets(fp, y, this.cfg.beta);
       this.opt.step(this.localGradients(fp, t, this.cfg.beta).flat());
       const logits = fp.hs[fp.hs.length - 1];

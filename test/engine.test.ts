@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Adam, SGD, conv2d, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
+  matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, vjp, zeros,
+} from '../src/engine';
+import { maxDiff, relErr } from './helpers';
+
+test('basic ops match hand-computed values', () =>
+  tidy(() => {
+    const a = tensor([1, 2, 3, 4], [2, 2]);
+    assert.deepEqual([...a.matmul(a).data()], [7, 10, 15, 22]);
+    assert.deepEqual([...a.sum([1]).data()], [3, 7]);
+    assert.deepEqual([...a.T.contiguous().data()], [1, 3, 2, 4]);
+    assert.equal(a.mean().item(), 2.5);
+    assert.deepEqual(a.shape, [2, 2]);
+  }));
+
+test('conv2d input gradient is the transposed conv with the same weight; weight gradient matches autograd', () =>
+  tidy(() => {
+    manualSeed(1);
+    for (const [stride, pad] of [[1, 2], [2, 1]]) {
+      const x = randn([2, 3, 9, 9]);
+      const w = randn([4, 3, 5, 5]);
+      const y = conv2d(x, w, null, { stride, padding: pad });
+      const v = randn(y.shape);
+      const ref = vjp((t) => conv2d(t, w, null, { stride, padding: pad }), x, v);
+      const outPad = 9 - ((y.shape[2] - 1) * stride - 2 * pad + 5);
+      assert.ok(maxDiff(convTranspose2d(v, w, null, { stride, padding: pad, outputPadding: outPad }), ref) < 1e-4);
+      const [dx, dw] = conv2dBackward(v, x, w, { stride, padding: pad, need: [true, true, false] });
+      assert.ok(maxDiff(dx!, ref) < 1e-4);
+      const wr = w.detach().requiresGrad(true);
+      const [dwRef] = grad([conv2d(x, wr, null, { stride, padding: pad })], [wr], [v]);
+      assert.ok(relErr(dw!, dwRef!) < 1e-5);
+    }
+  }));
+
+test('max-pool adjoint equals the VJP; MaxUnpool does too for non-overlapping pools only', () =>
+  tidy(() => {
+    manualSeed(2);
+    const x = randn([2, 3, 8, 8]);
+    for (const [k, s, p, exactUnpool] of [[2, 2, 0, true], [3, 2, 1, false]] as const) {
+      const [y, idx] = maxPool2d(x, k, s, p);
+      const v = randn(y.shape);
+      const ref = vjp((t) => maxPool2d(t, k, s, p)[0], x, v);
+      assert.ok(maxDiff(maxPool2dAdjoint(v, x, k, s, p, idx), ref) < 1e-6);
+      const un = maxUnpool2d(v, idx, [8, 8]);
+      if (exactUnpool) assert.ok(maxDiff(un, ref) < 1e-6);
+      else assert.ok(relErr(un, ref) > 0.05, 'overlapping pools repeat indices: unpool overwrites instead of summing');
+    }
+    // an all-negative window still routes to its max
+    const neg = tensor([-5, -1, -3, -2], [1, 1, 2, 2]);
+    const [m, i] = maxPool2d(neg, 2);
+    assert.equal(m.item(), -1);
+    assert.equal(i.item(), 1);
+  }));
+
+test('libtorch errors become JS errors naming the op and shapes; the process survives', () => {
+  assert.throws(() => tidy(() => matmul(zeros([2, 3]), zeros([2, 3]))), /matmul\(\[2,3\], \[2,3\]\).*cannot be multiplied/);
+  assert.throws(() => tidy(() => conv2d(zeros([1, 3, 8, 8]), zeros([4, 2, 3, 3]), null)), /conv2d\(\[1,3,8,8\], \[4,2,3,3\]\)/);
+  assert.throws(() => tidy(() => crossEntropy(zeros([2, 10]), tensor([1, 2], [2]))), /crossEntropy/);
+  const t = zeros([3]);
+  t.dispose();
+  assert.throws(() => t.add(1), /disposed tensor/);
+  assert.throws(() => tensor([1, 2, 3], [2, 2]), /3 elements, shape needs 4/);
+  assert.equal(tidy(() => zeros([1]).add(1).item()), 1, 'engine still works after errors');
+});
+
+test('tidy frees everything but its result; kept tensors survive', () => {
+  const before = liveTensors();
+  const kept = tidy(() => {
+    const a = randn([10, 10]);
+    a.mul(2).add(3).exp();
+    const k = randn([3]).keep();
+    return { out: a.sum(), k };
+  });
+  assert.equal(liveTensors(), before + 2);
+  kept.out.dispose();
+  kept.k.dispose();
+  assert.equal(liveTensors(), before);
+  assert.throws(() => tidy(() => { randn([2]); throw new Error('boom'); }), /boom/);
+  assert.equal(liveTensors(), before, 'tensors are freed when the scope throws');
+});
+
+test('inverse and pseudo-inverse are correct', () =>
+  tidy(() => {
+    manualSeed(3);
+    const a = randn([6, 6]).add(eye(6).mul(6));
+    assert.ok(maxDiff(a.matmul(inverse(a)), eye(6)) < 1e-4);
+    const r = randn([5, 3]);
+    const p = pinverse(r);
+    assert.ok(maxDiff(r.matmul(p).matmul(r), r) < 1e-4, 'A A+ A = A');
+  }));
+
+test('SGD with momentum and weight decay, and Adam, follow torch.optim', () =>
+  tidy(() => {
+    const p = tensor([1, -2], [2]).keep().requiresGrad(true);
+    const sgd = new SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.5 });
+    const g = tensor([1, 1], [2]);
+    sgd.step([g]); // d = g + 0.5 p = [1.5, 0]; buf = d; p -= 0.1 d
+    assert.deepEqual([...p.data()].map((v) => +v.toFixed(6)), [0.85, -2]);
+    sgd.step([g]); // d = [1.425, 0]; buf = 0.9 [1.5, 0] + d = [2.775, 0]
+    assert.deepEqual([...p.data()].map((v) => +v.toFixed(6)), [0.5725, -2]);
+    const q = tensor([1], [1]).keep().requiresGrad(true);
+    const adam = new Adam([q], { lr: 0.01 });
+    adam.step([tensor([3], [1])]); // first Adam step moves by lr * sign(g)
+    assert.ok(Math.abs(q.data()[0] - 0.99) < 1e-6);
+    p.dispose();
+    q.dispose();
+    sgd.dispose();
+    adam.dispose();
+  }));
+
+test('cosine and step schedules', () => {
+  const cos = { kind: 'cosine', tMax: 10, etaMin: 0 } as const;
+  assert.equal(lrAt(1, 0, cos), 1);
+  assert.ok(Math.abs(lrAt(1, 5, cos) - 0.5) < 1e-12);
+  assert.ok(Math.abs(lrAt(1, 10, cos)) < 1e-12);
+  assert.equal(lrAt(1, 25, { kind: 'step', stepSize: 10, gamma: 0.1 }), 0.1 ** 2);
+});
+
+test('noGrad stops recording', () =>
+  tidy(() => {
+    const w = randn([3]).requiresGrad(true);
+    assert.equal(noGrad(() => w.mul(2)).needsGrad, false);
+  }));

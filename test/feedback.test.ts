@@ -1,0 +1,109 @@
+// Each analytical feedback against the autograd VJP of its layer (exact mode), and the paper's
+// approximations with their measured gaps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, activation, activationDerivative, manualSeed, noGrad, randn, tidy, vjp } from '../src/engine';
+import {
+  Activation, AdditiveCoupling, Conv2d, FEEDBACK_MODES, FeedbackMode, Flatten, Layer, LayerNorm, Linear, MaxPool2d, Residual, Sequential,
+  ToTokens, TokenMean, Transpose,
+} from '../src/layers';
+import { maxDiff, relErr } from './helpers';
+
+const exact = FEEDBACK_MODES.exact;
+
+/** G*(v) with the layer's cache at x, against v^T J_F(x) from autograd. */
+function feedbackVsVjp(layer: Layer, x: Tensor, mode: FeedbackMode = exact): number {
+  return tidy(() => {
+    const [y, cache] = noGrad(() => layer.forward(x));
+    const v = randn(y.shape);
+    const ref = vjp((t) => layer.forward(t)[0], x, v);
+    return relErr(noGrad(() => layer.feedback(v, cache, mode)), ref);
+  });
+}
+
+test('exact feedbacks equal the transposed Jacobian of every layer', () => {
+  manualSeed(10);
+  const cases: [string, Layer, number[]][] = [
+    ['conv s1 p2', new Conv2d(3, 4, 5, 1, 2), [2, 3, 8, 8]],
+    ['conv s2 p1', new Conv2d(3, 4, 3, 2, 1), [2, 3, 9, 9]],
+    ['conv patch', new Conv2d(3, 8, 4, 4, 0), [2, 3, 8, 8]],
+    ['linear', new Linear(6, 5), [4, 6]],
+    ['linear on tokens', new Linear(6, 5), [2, 3, 6]],
+    ['maxpool 3/2/1 adjoint', new MaxPool2d(3, 2, 1), [2, 3, 8, 8]],
+    ['leaky_relu', new Activation('leaky_relu'), [4, 7]],
+    ['elu', new Activation('elu'), [4, 7]],
+    ['tanh', new Activation('tanh'), [4, 7]],
+    ['gelu', new Activation('gelu'), [4, 7]],
+    ['layernorm', new LayerNorm(6), [2, 3, 6]],
+    ['flatten', new Flatten(), [2, 3, 4, 4]],
+    ['to-tokens', new ToTokens(), [2, 3, 4, 4]],
+    ['transpose', new Transpose(1, 2), [2, 3, 5]],
+    ['token mean', new TokenMean(), [2, 5, 6]],
+    ['residual channel MLP', new Residual([new LayerNorm(6), new Linear(6, 12), new Activation('leaky_relu'), new Linear(12, 6)]), [2, 5, 6]],
+    ['conv block', new Sequential([new Conv2d(3, 4, 5, 1, 2), new Activation('elu'), new MaxPool2d(3, 2, 1)]), [2, 3, 8, 8]],
+  ];
+  for (const [name, layer, shape] of cases) {
+    const e = tidy(() => feedbackVsVjp(layer, randn(shape)));
+    assert.ok(e < 1e-4, `${name}: relative error ${e}`);
+  }
+});
+
+test('MaxUnpool (the paper choice) is exact for 2x2/2 pools and off for overlapping 3x3/2 pools', () => {
+  manualSeed(11);
+  const unpool = { ...exact, pool: 'unpool' as const };
+  assert.ok(tidy(() => feedbackVsVjp(new MaxPool2d(2, 2), randn([2, 3, 8, 8]), unpool)) < 1e-6);
+  const gap = tidy(() => feedbackVsVjp(new MaxPool2d(3, 2, 1), randn([4, 3, 16, 16]), unpool));
+  assert.ok(gap > 0.2 && gap < 1, `overlapping-pool unpool gap ${gap} (anchors measured about 0.59)`);
+});
+
+test('decomposed LayerNorm (eqs. 30-35) drops the x-hat projection: its gap is measured, not zero', () => {
+  manualSeed(12);
+  const gap = tidy(() => feedbackVsVjp(new LayerNorm(16), randn([8, 16]), { ...exact, layerNorm: 'decomposed' }));
+  assert.ok(gap > 0.05 && gap < 1, `decomposed LN relative error ${gap}`);
+});
+
+test("varsigma (eq. 27) has derivative sigma'(z) at y = sigma(z): TJML holds pointwise", () =>
+  tidy(() => {
+    manualSeed(13);
+    for (const fn of ['leaky_relu', 'elu', 'tanh'] as const) {
+      const layer = new Activation(fn);
+      // keep away from the kink at 0, where a central difference straddles two slopes
+      const r = randn([200]);
+      const z = r.sign().mul(r.abs().add(0.1)).mul(fn === 'tanh' ? 1 : 2);
+      const y = activation(fn, z, layer.param);
+      const eps = 1e-3;
+      const g = (t: Tensor) => layer.feedback(t, { z } as never, FEEDBACK_MODES.tjml);
+      const slope = g(y.add(eps)).sub(g(y.sub(eps))).div(2 * eps);
+      const err = maxDiff(slope, activationDerivative(fn, z, layer.param));
+      assert.ok(err < 2e-2, `${fn}: max slope error ${err}`);
+    }
+  }));
+
+test('activation with no closed-form varsigma fails with a clear message', () => {
+  assert.throws(() => new Activation('gelu').checkMode(FEEDBACK_MODES.tjml), /gelu.*no closed-form 'integral' feedback/);
+});
+
+test('IJML/PJML feedbacks invert linear layers; inverse needs a square weight', () =>
+  tidy(() => {
+    manualSeed(14);
+    const sq = new Linear(5, 5);
+    const x = randn([3, 5]);
+    const [y] = noGrad(() => sq.forward(x));
+    assert.ok(maxDiff(noGrad(() => sq.feedback(y, null, FEEDBACK_MODES.ijml)), x) < 1e-3);
+    const wide = new Linear(4, 7);
+    const x2 = randn([3, 4]);
+    const [y2] = noGrad(() => wide.forward(x2));
+    assert.ok(maxDiff(noGrad(() => wide.feedback(y2, null, FEEDBACK_MODES.pjml)), x2) < 1e-3, 'W+ inverts an injective layer on its range');
+    assert.throws(() => wide.checkMode(FEEDBACK_MODES.ijml), /no inverse feedback/);
+    assert.throws(() => new Conv2d(1, 1, 3).checkMode(FEEDBACK_MODES.pjml), /conv2d has no 'pinv' feedback/);
+    [sq, wide].forEach((l) => l.params().forEach((p) => p.dispose()));
+  }));
+
+test('additive coupling feedback is its exact inverse', () =>
+  tidy(() => {
+    manualSeed(15);
+    const c = new AdditiveCoupling([new Linear(4, 8), new Activation('leaky_relu'), new Linear(8, 4)], [new Linear(4, 4), new Activation('tanh')], 4);
+    const x = randn([3, 5, 8]);
+    const [y] = noGrad(() => c.forward(x));
+    assert.ok(maxDiff(noGrad(() => c.feedback(y, null, FEEDBACK_MODES.tjml)), x) < 1e-5);
+  }));

@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, manualSeed, randn, tensor, tidy, noGrad } from '../src/engine';
+import { buildModel, Network } from '../src/models';
+import { LearnedTP, createMethod, MethodConfig } from '../src/methods';
+import { angleDeg } from '../src/diagnostics/angles';
+import { jmlEstimates } from '../src/diagnostics/jml';
+import { flat } from './helpers';
+
+const labels = (n: number) => tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), [n]);
+const cfg = (method: MethodConfig['method'], extra: Partial<MethodConfig> = {}): MethodConfig => ({
+  method,
+  lr: 0.05,
+  optimizer: { kind: 'sgd' },
+  beta: 0.5,
+  ...extra,
+});
+
+function compareToBp(net: Network, x: Tensor, y: Tensor): { angle: number; ratio: number }[] {
+  return tidy(() => {
+    const bp = createMethod(net, cfg('bp'));
+    const tp = createMethod(net, cfg('tjml-exact'));
+    const g = bp.gradients(x, y).perBlock;
+    const t = tp.gradients(x, y).perBlock;
+    const out = g.map((gb, n) => {
+      const a = gb as Tensor[];
+      const b = t[n] as Tensor[];
+      return { angle: angleDeg(b, a), ratio: flat(b).norm().item() / flat(a).norm().item() };
+    });
+    bp.dispose();
+    tp.dispose();
+    return out;
+  });
+}
+
+test('TJML-DTP with exact transposed-Jacobian feedback reproduces the BP gradient (LeNet, Mixer)', () => {
+  manualSeed(20);
+  const nets: [Network, number[]][] = [
+    [buildModel('lenet', [1, 28, 28], { channels: [8, 16], hidden: 32 }), [8, 1, 28, 28]],
+    [buildModel('mixer', [3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }), [8, 3, 16, 16]],
+  ];
+  for (const [net, shape] of nets) {
+    const res = tidy(() => compareToBp(net, randn(shape), labels(shape[0])));
+    for (const [n, r] of res.entries()) {
+      assert.ok(r.angle < 0.1, `${net.name} block ${n}: angle ${r.angle} deg`);
+      // our local loss divides by beta, so the update is 1 x (not beta x) the BP gradient
+      assert.ok(Math.abs(r.ratio - 1) < 1e-3, `${net.name} block ${n}: norm ratio ${r.ratio}`);
+    }
+    net.dispose();
+  }
+});
+
+test('paper-mode TJML (varsigma, MaxUnpool) on Simplified-VGG: exact at the top, closer to BP as beta shrinks', () => {
+  // varsigma for LeakyReLU is LeakyReLU itself: first-order exact, but a target that crosses 0
+  // from a negative activation (compressed by the slope 0.01) is amplified, so the gap grows with beta.
+  manualSeed(21);
+  const net = buildModel('simple-vgg', [3, 32, 32], { channels: [4, 4, 8, 8, 8] });
+  tidy(() => {
+    const x = randn([8, 3, 32, 32]);
+    const y = labels(8);
+    const bp = createMethod(net, cfg('bp'));
+    const tp = createMethod(net, cfg('tjml'));
+    const g = bp.gradients(x, y).perBlock;
+    const at = (beta: number) => tp.gradients(x, y, beta).perBlock.map((t, n) => angleDeg(t as Tensor[], g[n] as Tensor[]));
+    const big = at(0.5);
+    const small = at(0.001);
+    const N = g.length;
+    assert.ok(big[N - 1] < 0.1 && big[N - 2] < 0.1, `top blocks are exact: ${big}`);
+    for (let n = 0; n < N - 2; n++) assert.ok(small[n] < big[n], `block ${n}: ${small[n]} (beta 0.001) vs ${big[n]} (beta 0.5)`);
+    bp.dispose();
+    tp.dispose();
+  });
+  net.dispose();
+});
+
+test('LDRL feedback training drives the TJML of a block down and its BP angle below 10 degrees', () => {
+  manualSeed(22);
+  const net = buildModel('mlp', [1, 8, 8], { hidden: 32, depth: 3, activation: 'leaky_relu' });
+  const m = createMethod(net, cfg('ldrl', { feedback: { iterations: [0, 0, 1000], lr: [0, 0, 0.02], sigma: [0.1, 0.1, 0.1], momentum: 0.9, init: { kind: 'default' } } })) as LearnedTP;
+  const x = randn([32, 1, 8, 8]).keep();
+  const y = labels(32).keep();
+  const jml = () =>
+    tidy(() => {
+      const fp = m.forwardPass(x);
+      return jmlEstimates((h) => net.blocks[2].forward(h)[0], (t) => m.fb[2].apply(t, fp.caches[2]), fp.hs[2]).tjml;
+    });
+  const angleLast = () =>
+    tidy(() => {
+      const bp = createMethod(net, cfg('bp'));
+      const a = angleDeg(m.gradients(x, y, 0.01).perBlock[1] as Tensor[], bp.gradients(x, y).perBlock[1] as Tensor[]);
+      bp.dispose();
+      return a;
+    });
+  const before = jml();
+  const angleBefore = angleLast();
+  tidy(() => (m as unknown as { trainFeedback(fp: unknown): void }).trainFeedback(m.forwardPass(x)));
+  const after = jml();
+  const angleAfter = angleLast();
+  assert.ok(after < before / 4, `TJML ${before} -> ${after}`);
+  assert.ok(angleAfter < 10 && angleAfter < angleBefore, `BP angle of block 1: ${angleBefore} -> ${angleAfter} deg`);
+  m.dispose();
+  net.dispose();
+  x.dispose();
+  y.dispose();
+});
+
+test('FWDTP feedback weights never change while the forward weights train', () => {
+  manualSeed(23);
+  const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });
+  const m = createMethod(net, cfg('fwdtp', { lr: 0.01, beta: 0.1 })) as LearnedTP;
+  const fb0 = m.fb.flatMap((g) => g.params.map((p) => p.data()));
+  const w0 = net.params()[0].data();
+  for (let i = 0; i < 3; i++) tidy(() => m.step(randn([16, 1, 28, 28]), labels(16)));
+  const fb1 = m.fb.flatMap((g) => g.params.map((p) => p.data()));
+  assert.ok(fb0.length > 0);
+  fb0.forEach((a, i) => assert.deepEqual(a, fb1[i]));
+  assert.notDeepEqual(w0, net.params()[0].data());
+  m.dispose();
+  net.dispose();
+});
+
+test('every method trains: loss goes down on a fixed batch', () => {
+  for (const method of ['bp', 'tjml', 'tjml-exact', 'ldrl', 'fwdtp', 'dtp', 'drl'] as const) {
+    manualSeed(24);
+    const net = buildModel('mlp', [1, 8, 8], { hidden: 64, depth: 3, activation: 'tanh' });
+    const m = createMethod(net, cfg(method, {
+      optimizer: { kind: 'sgd', momentum: 0.9 },
+      beta: 0.1,
+      feedback: { iterations: 20, lr: 0.01, sigma: 0.05, momentum: 0.9, init: { kind: 'default' } },
+    }));
+    const x = randn([32, 1, 8, 8]).keep();
+    const y = labels(32).keep();
+    const losses = Array.from({ length: 20 }, () => m.step(x, y).loss);
+    assert.ok(losses[19] < losses[0] * 0.6, `${method}: loss ${losses[0]} -> ${losses[19]}`);
+    m.dispose();
+    net.dispose();
+    x.dispose();
+    y.dispose();
+  }
+});
+
+test('IJML/PJML run on an MLP; time for feedback and forward is reported separately', () => {
+  manualSeed(25);
+  const net = buildModel('mlp', [1, 4, 4], { hidden: 10, depth: 3, activation: 'leaky_relu' });
+  for (const method of ['ijml', 'pjml', 'ldrl'] as const) {
+    const m = createMethod(net, cfg(method, { feedback: { iterations: 3, lr: 1e-3, sigma: 0.1, momentum: 0.9, init: { kind: 'default' } } }));
+    const r = tidy(() => m.step(randn([8, 1, 4, 4]), labels(8)));
+    assert.ok(Number.isFinite(r.loss) && r.forwardMs > 0);
+    if (method === 'ldrl') assert.ok(r.feedbackMs > 0);
+    else assert.equal(r.feedbackMs, 0);
+    m.dispose();
+  }
+  net.dispose();
+});
+
+test('bad configurations fail with a clear message before training', () => {
+  const net = buildModel('lenet', [1, 28, 28], { channels: [2, 2], hidden: 4 });
+  assert.throws(() => createMethod(net, cfg('nope' as never)), /unknown method 'nope'/);
+  assert.throws(() => createMethod(net, cfg('tjml', { beta: 0 })), /beta must be > 0/);
+  assert.throws(() => createMethod(net, cfg('ijml')), /block 1 .*conv2d has no 'inverse' feedback/);
+  assert.throws(() => createMethod(net, cfg('ldrl', { feedback: { iterations: [1, 2], lr: 1e-3, sigma: 0.1, momentum: 0, init: { kind: 'default' } } })), /expected 4 values/);
+  const gelu = buildModel('mixer', [3, 16, 16], { width: 8, tokenHidden: 4, channelHidden: 8, blocks: 1, activation: 'gelu' });
+  assert.throws(() => createMethod(gelu, cfg('tjml')), /gelu.*no closed-form/);
+  assert.doesNotThrow(() => createMethod(gelu, cfg('tjml-exact')).dispose());
+  const m = createMethod(net, cfg('tjml'));
+  assert.throws(() => tidy(() => m.step(randn([2, 3, 32, 32]), labels(2))), /conv2d expects \[B, 1, H, W\]/);
+  m.dispose();
+  net.dispose();
+  gelu.dispose();
+  noGrad(() => undefined);
+});
