@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<void> {
       const store = openStore(a);
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
-      const r = train(cfg, {
+      const r = await train(cfg, {
         store,
         dataDir: dd,
         quiet: !!a.quiet,
@@ -176,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
       for (const [i, c] of cells.entries()) {
         console.log(`[${i + 1}/${cells.length}] ${c.config.name} seed ${c.config.seed}`);
         try {
-          train(c.config, { store, dataDir: dd, quiet: !!a.quiet });
+          await train(c.config, { store, dataDir: dd, quiet: !!a.quiet });
         } catch (e) {
           console.log(`  failed: ${(e as Error).message}`);
         }

@@ -245,3 +245,12 @@ export function withGrad<T>(fn: () => T): T {
 export function liveTensors(): number {
   return native.liveCount();
 }
+
+/**
+ * Yields to the event loop. Node runs N-API finalizers there, so a long synchronous loop that
+ * never yields keeps every dead tensor wrapper alive (measured: RSS +0.3 MB per LeNet step).
+ * Training loops await this between steps.
+ */
+export function tick(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}

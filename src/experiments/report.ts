@@ -29,7 +29,8 @@ export function aggregate(store: Store): Agg[] {
   for (const r of store.runs()) {
     if (r.status !== 'done') continue;
     const c = JSON.parse(r.config) as TrainConfig;
-    const [table, row] = r.name.includes('/') && r.name.split('/').length === 3 ? r.name.split('/') : ['runs', `${c.model}-${c.data}`];
+    const parts = r.name.split('/');
+    const [table, row] = parts.length === 3 && parts[0].startsWith('table') ? parts : ['runs', `${c.model}-${c.data}`];
     const key = `${table}|${row}|${c.method}`;
     const eps = store.epochs(r.id).map(fromRow);
     const g =

@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tidy } from '../engine';
+import { Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { BatchLoader, NO_AUGMENT } from '../data/loader';
 import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -168,7 +168,7 @@ function restore(net: Network, method: Method, buf: Buffer): void {
   method.loadOptimizerState(opt);
 }
 
-export function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): RunResult {
+export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Promise<RunResult> {
   const c: TrainConfig = { ...TRAIN_DEFAULTS, ...cfg };
   validateConfig(c);
   const ds = loadDataset(c.data, { dataDir: o.dataDir });
@@ -232,6 +232,7 @@ export function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): RunResul
       if (!diagBatch && c.diagnosticsEvery && (e + 1) % c.diagnosticsEvery === 0) diagBatch = { x: b.x, y: b.y };
       else b.x.dispose(), b.y.dispose();
       bar?.tick(1, r.n, { loss: loss / n, acc: correct / n });
+      await tick();
     }
     bar?.finish();
     const ev = evaluate(net, evalSplit, ds.mean, ds.std);

