@@ -1,0 +1,64 @@
+// npm run bench:engine: BP training steps on LeNet and the 5-block VGG, here and in PyTorch
+// (bench/reference/torch_step.py, Debian python3-torch), alternated in one invocation; prints
+// img/s for both and the ratio (ours / PyTorch). Needs Debian python3-torch (`apt-get install python3-torch`; PYTHON overrides the interpreter).
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { createMethod } from '../src/methods';
+import { buildModel } from '../src/models';
+import { getNumThreads, manualSeed, randn, tensor, tidy, tick } from '../src/engine';
+
+const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 20), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 3) };
+const BATCH = 128;
+
+async function ours(model: string): Promise<number> {
+  manualSeed(0);
+  const input: [number, number, number] = model === 'lenet' ? [1, 28, 28] : [3, 32, 32];
+  const net = buildModel(model, input);
+  const m = createMethod(net, { method: 'bp', lr: 0.01, beta: 1, optimizer: { kind: 'sgd', momentum: 0.9 } });
+  const x = randn([BATCH, ...input]).keep();
+  const y = tensor(BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % 10)), [BATCH]).keep();
+  for (let i = 0; i < 2; i++) m.step(x, y);
+  const t = performance.now();
+  for (let i = 0; i < STEPS[model]; i++) {
+    m.step(x, y);
+    await tick();
+  }
+  const ips = (BATCH * STEPS[model]) / ((performance.now() - t) / 1000);
+  m.dispose();
+  net.dispose();
+  x.dispose();
+  y.dispose();
+  return ips;
+}
+
+function torchRef(model: string): number {
+  const script = path.join(__dirname, '..', '..', 'bench', 'reference', 'torch_step.py');
+  const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, model === 'lenet' ? 'lenet' : 'vgg', String(BATCH), String(STEPS[model]), String(getNumThreads())], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+  });
+  return Number(out.trim());
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const ratios: string[] = [];
+  for (const model of ['lenet', 'simple-vgg']) {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      a.push(await ours(model));
+      b.push(torchRef(model));
+    }
+    const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
+    console.log(`${model}: targetprop ${med(a).toFixed(0)} img/s, pytorch ${med(b).toFixed(0)} img/s (batch ${BATCH}, ${getNumThreads()} threads, median of ${rounds})`);
+    ratios.push(`${model} ${(med(a) / med(b)).toFixed(2)}`);
+  }
+  tidy(() => undefined);
+  console.log(`ratio (targetprop / pytorch): ${ratios.join(', ')}`);
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
