@@ -14,9 +14,6 @@
 #include <c10/core/GradMode.h>
 
 #include <atomic>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <sstream>
 #include <string>
 #include <vector>
@@ -545,12 +542,6 @@ OP(runtimeInfo) {
 }  // namespace
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
-#if defined(__GLIBC__)
-  // Tensors are freed from a different context than the one that allocated them, and glibc's
-  // dynamic mmap threshold then serves large blocks from arenas that only grow: RSS climbed
-  // ~0.5 MB per training step. A fixed threshold keeps tensor buffers in mmap, returned on free.
-  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
-#endif
   Napi::Function cls = NativeTensor::Init(env);
   NativeTensor::ctor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("NativeTensor", cls);
