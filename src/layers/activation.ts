@@ -33,6 +33,19 @@ export class Activation extends Layer<Cache> {
         return this.inverse(t);
     }
   }
+  override linearFeedback(mode: FeedbackMode): boolean {
+    return mode.activation === 'linear';
+  }
+  /** LeakyReLU's varsigma is piecewise linear: its difference is formed without cancellation. */
+  override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode): [Tensor, Tensor] {
+    if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode);
+    const a = this.param;
+    return tidy(() => {
+      // relu(h + d) - relu(h) = max(d, -h) where h > 0, else max(h + d, 0)
+      const dr = where(h.gt(0), d.maximum(h.neg()), h.add(d).relu());
+      return [activation('leaky_relu', h, a), d.mul(a).add(dr.mul(1 - a))];
+    });
+  }
   override checkMode(mode: FeedbackMode): void {
     const closed: ActivationName[] = ['leaky_relu', 'elu', 'tanh', 'identity'];
     if ((mode.activation === 'integral' || mode.activation === 'inverse') && !closed.includes(this.fn))

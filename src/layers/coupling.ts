@@ -35,6 +35,9 @@ export class AdditiveCoupling extends Layer<null> {
     const x1 = y1.sub(this.f.forward(x2)[0]);
     return cat([x1, x2], t.rank - 1);
   }
+  override linearFeedback(_m: FeedbackMode): boolean {
+    return false;
+  }
   override learnable(_init: FeedbackInit): LearnedFeedback<null> {
     return { params: [], apply: (t, c) => this.feedback(t, c, {} as FeedbackMode), weightPairs: [] };
   }

@@ -53,6 +53,20 @@ export abstract class Layer<C = unknown> {
   learnable(_init: FeedbackInit): LearnedFeedback<C> {
     return { params: [], apply: (t, c) => this.feedback(t, c, FEEDBACK_MODES.tjml), weightPairs: [] };
   }
+  /** True when feedback(t) is linear in t, so G(h + d) - G(h) = G(d) exactly. */
+  linearFeedback(_mode: FeedbackMode): boolean {
+    return true;
+  }
+  /**
+   * [G(h), G(h + d) - G(h)]: the difference that difference correction needs. For linear G it
+   * is G(d), computed directly: the difference of two large points loses float32 precision
+   * when d is small (beta -> 0).
+   */
+  feedbackDiff(h: Tensor, d: Tensor, cache: C, mode: FeedbackMode): [Tensor, Tensor] {
+    const gh = this.feedback(h, cache, mode);
+    if (this.linearFeedback(mode)) return [gh, this.feedback(d, cache, mode)];
+    return [gh, this.feedback(h.add(d), cache, mode).sub(gh)];
+  }
   /** Checks the mode is supported before training starts (throws a clear message). */
   checkMode(_mode: FeedbackMode): void {}
   describe(): string {

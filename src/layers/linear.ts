@@ -21,14 +21,21 @@ export class Linear extends Layer<null> {
       throw new Error(`linear expects last dimension ${this.din}, got [${x.shape.join(', ')}]`);
     return [linear(x, this.weight, this.bias), null];
   }
+  /** M with G(t) = (t - b) M (IJML/PJML) or t M (TJML). */
+  private feedbackMatrix(mode: FeedbackMode): Tensor {
+    if (mode.linear === 'transpose') return this.weight;
+    return (mode.linear === 'inverse' ? inverse(this.weight) : pinverse(this.weight)).T;
+  }
   feedback(t: Tensor, _c: null, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
-    if (mode.linear === 'transpose') return t.matmul(this.weight);
     return tidy(() => {
-      const m = mode.linear === 'inverse' ? inverse(this.weight) : pinverse(this.weight);
-      const centred = this.bias ? t.sub(this.bias) : t;
-      return centred.matmul(m.T);
+      const centred = this.bias && mode.linear !== 'transpose' ? t.sub(this.bias) : t;
+      return centred.matmul(this.feedbackMatrix(mode));
     });
+  }
+  /** G is affine in every mode: the difference is d M. */
+  override feedbackDiff(h: Tensor, d: Tensor, c: null, mode: FeedbackMode): [Tensor, Tensor] {
+    return [this.feedback(h, c, mode), tidy(() => d.matmul(this.feedbackMatrix(mode)))];
   }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear === 'inverse' && this.din !== this.dout)

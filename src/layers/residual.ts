@@ -21,6 +21,13 @@ export class Residual extends Layer<unknown[]> {
   feedback(t: Tensor, c: unknown[], mode: FeedbackMode): Tensor {
     return t.add(this.branch.feedback(t, c, mode));
   }
+  override linearFeedback(mode: FeedbackMode): boolean {
+    return this.branch.linearFeedback(mode);
+  }
+  override feedbackDiff(h: Tensor, d: Tensor, c: unknown[], mode: FeedbackMode): [Tensor, Tensor] {
+    const [gh, gd] = this.branch.feedbackDiff(h, d, c, mode);
+    return [h.add(gh), d.add(gd)];
+  }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear !== 'transpose') throw new Error(`residual blocks have no closed-form '${mode.linear}' feedback`);
     this.branch.checkMode(mode);

@@ -27,6 +27,14 @@ export class Sequential extends Layer<unknown[]> {
     for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].feedback(g, caches[i], mode);
     return g;
   }
+  override linearFeedback(mode: FeedbackMode): boolean {
+    return this.layers.every((l) => l.linearFeedback(mode));
+  }
+  override feedbackDiff(h: Tensor, d: Tensor, caches: unknown[], mode: FeedbackMode): [Tensor, Tensor] {
+    let pair: [Tensor, Tensor] = [h, d];
+    for (let i = this.layers.length - 1; i >= 0; i--) pair = this.layers[i].feedbackDiff(pair[0], pair[1], caches[i], mode);
+    return pair;
+  }
   override checkMode(mode: FeedbackMode): void {
     for (const l of this.layers) l.checkMode(mode);
   }

@@ -41,7 +41,7 @@ export class LearnedTP extends TargetProp {
       trained && n > 0 && g.params.length && this.iters[n] > 0 ? new SGD(g.params, { lr: lrs[n], momentum: f.momentum }) : null,
     );
     if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
-    this.feedbackFn = (n, t, c) => this.fb[n].apply(t, c);
+    this.feedbackFn = (n, h, d, c) => this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c));
   }
 
   protected override trainFeedback(fp: ForwardPass): void {

@@ -4,14 +4,16 @@
 //   3. first target t_N = h_N - beta dCE_sum/dh_N = h_N - beta (softmax(h_N) - onehot(y));
 //   4. difference correction t_n = G_n(t_{n+1}) + h_n - G_n(h_{n+1})  (DTP, Lee et al. 2015);
 //   5. local losses ||F_n(h_n) - t_{n+1}||^2 / (2 beta), averaged over the batch; one step.
+// Targets are carried as offsets d_n = t_n - h_n: with d_n = G_n(h_{n+1} + d_{n+1}) - G_n(h_{n+1})
+// formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
 // (so the same lr means the same step as BP; scalingDTP's 0.5||.||^2 loss is beta times ours).
 import { Optimizer, Tensor, grad, makeOptimizer, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
 import { Network } from '../models/network';
 import { Gradients, Method, MethodConfig, MethodName, StepResult } from './method';
 
-/** A feedback function per block: maps a point in block n's output space to its input space. */
-export type BlockFeedback = (n: number, t: Tensor, cache: unknown) => Tensor;
+/** G_n(h + d) - G_n(h) for block n: maps an offset at h in block n's output space to its input space. */
+export type BlockFeedback = (n: number, h: Tensor, d: Tensor, cache: unknown) => Tensor;
 
 export interface ForwardPass {
   /** h_0 = x, h_1 .. h_N, all detached. */
@@ -50,27 +52,25 @@ export abstract class TargetProp implements Method {
     return { hs, outs, caches };
   }
 
-  /** Targets t_1 .. t_N (index n holds the target for h_n; index 0 is unused). */
-  targets(fp: ForwardPass, y: Tensor, beta: number): Tensor[] {
+  /** Target offsets d_n = t_n - h_n for n = 1 .. N (index 0 is unused). */
+  targetOffsets(fp: ForwardPass, y: Tensor, beta: number): Tensor[] {
     return noGrad(() => {
       const N = this.net.blocks.length;
       const hN = fp.hs[N];
-      const t: Tensor[] = new Array(N + 1);
-      t[N] = hN.sub(softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(beta));
-      for (let n = N - 1; n >= 1; n--) {
-        const g = this.feedbackFn;
-        t[n] = g(n, t[n + 1], fp.caches[n]).add(fp.hs[n]).sub(g(n, fp.hs[n + 1], fp.caches[n]));
-      }
-      return t;
+      const d: Tensor[] = new Array(N + 1);
+      d[N] = softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(-beta);
+      for (let n = N - 1; n >= 1; n--) d[n] = this.feedbackFn(n, fp.hs[n + 1], d[n + 1], fp.caches[n]);
+      return d;
     });
   }
 
-  /** Gradients of the local losses for a given forward pass and targets. */
-  localGradients(fp: ForwardPass, t: Tensor[], beta: number): (Tensor | null)[][] {
+  /** Gradients of the local losses for a given forward pass and target offsets. */
+  localGradients(fp: ForwardPass, d: Tensor[], beta: number): (Tensor | null)[][] {
     const params = this.net.blocks.map((b) => b.params());
     const B = fp.hs[0].shape[0];
+    // F_n(h_n) - t_{n+1} = (out_n - h_{n+1}) - d_{n+1}: the first term is 0 in value but carries the graph.
     const loss = withGrad(() =>
-      fp.outs.map((o, n) => o.sub(t[n + 1]).square().sum().div(2 * beta * B)).reduce((a, b) => a.add(b)),
+      fp.outs.map((o, n) => o.sub(fp.hs[n + 1]).sub(d[n + 1]).square().sum().div(2 * beta * B)).reduce((a, b) => a.add(b)),
     );
     const flat = grad([loss], params.flat());
     let k = 0;
@@ -79,7 +79,7 @@ export abstract class TargetProp implements Method {
 
   gradients(x: Tensor, y: Tensor, beta = this.cfg.beta): Gradients {
     const fp = this.forwardPass(x);
-    const t = this.targets(fp, y, beta);
+    const t = this.targetOffsets(fp, y, beta);
     const logits = fp.hs[fp.hs.length - 1];
     return { perBlock: this.localGradients(fp, t, beta), logits, loss: noGrad(() => crossEntropy(logits, y)) };
   }
@@ -94,7 +94,7 @@ export abstract class TargetProp implements Method {
         this.trainFeedback(fp);
         fbMs = performance.now() - f0;
       }
-      const t = this.targets(fp, y, this.cfg.beta);
+      const t = this.targetOffsets(fp, y, this.cfg.beta);
       this.opt.step(this.localGradients(fp, t, this.cfg.beta).flat());
       const logits = fp.hs[fp.hs.length - 1];
       return { loss: noGrad(() => crossEntropy(logits, y)).item(), correct: logits.argmax(1).eq(y).sum().item() };
