@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createMethod } from '../src/methods';
 import { buildModel } from '../src/models';
-import { getNumThreads, manualSeed, randn, tensor, tidy, tick } from '../src/engine';
+import { getNumThreads, manualSeed, matmul, randn, tensor, tidy, tick } from '../src/engine';
 
-const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 20), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 3) };
+const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4) };
 const BATCH = 128;
 
 async function ours(model: string): Promise<number> {
@@ -40,8 +40,26 @@ function torchRef(model: string): number {
   return Number(out.trim());
 }
 
+/** 1024^3 SGEMM through the engine (OpenBLAS), GFLOP/s, median of 10. */
+function sgemm(): number {
+  return tidy(() => {
+    const a = randn([1024, 1024]);
+    const b = randn([1024, 1024]);
+    matmul(a, b).dispose();
+    const ts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      matmul(a, b).dispose();
+      ts.push(performance.now() - t);
+    }
+    ts.sort((p, q) => p - q);
+    return (2 * 1024 ** 3) / (ts[5] / 1000) / 1e9;
+  });
+}
+
 async function main(): Promise<void> {
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const ratios: string[] = [];
   for (const model of ['lenet', 'simple-vgg']) {
     const a: number[] = [];

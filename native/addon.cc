@@ -372,6 +372,29 @@ OP(activationDerivative) {
   return W(info.Env(), d);
 }
 
+// leakyReluDiff(h, d, slope): LeakyReLU(h + d) - LeakyReLU(h), fused and free of cancellation:
+// slope * d + (1 - slope) * (relu(h + d) - relu(h)), with relu(h + d) - relu(h) formed as
+// max(d, -h) for h > 0 and max(h + d, 0) otherwise. Float32 only.
+OP(leakyReluDiff) {
+  at::Tensor h = T(info, 0).contiguous();
+  at::Tensor d = T(info, 1).contiguous();
+  float a = static_cast<float>(D(info, 2));
+  if (h.scalar_type() != at::kFloat || d.scalar_type() != at::kFloat) throw std::invalid_argument("float32 tensors expected");
+  if (!h.sizes().equals(d.sizes())) throw std::invalid_argument("h and d must have the same shape");
+  at::Tensor out = at::empty_like(d);
+  const float* hp = h.data_ptr<float>();
+  const float* dp = d.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, h.numel(), 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      float hi = hp[i], di = dp[i];
+      float r = hi > 0 ? std::max(di, -hi) : std::max(hi + di, 0.0f);
+      op[i] = a * di + (1 - a) * r;
+    }
+  });
+  return W(info.Env(), out);
+}
+
 // ---------- reductions ----------
 
 // reduce(op, x, dims|null, keepdim)
@@ -549,7 +572,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   EXPORT(shape) EXPORT(dtype) EXPORT(liveCount) EXPORT(fromArray) EXPORT(toArray) EXPORT(item)
   EXPORT(full) EXPORT(randn) EXPORT(rand) EXPORT(randperm) EXPORT(arange) EXPORT(eye) EXPORT(manualSeed)
   EXPORT(unary) EXPORT(binary) EXPORT(where) EXPORT(clamp) EXPORT(toDtype)
-  EXPORT(activation) EXPORT(activationDerivative)
+  EXPORT(activation) EXPORT(activationDerivative) EXPORT(leakyReluDiff)
   EXPORT(reduce) EXPORT(argmax)
   EXPORT(reshape) EXPORT(permute) EXPORT(transpose) EXPORT(narrow) EXPORT(cat) EXPORT(indexSelect) EXPORT(flip)
   EXPORT(expand) EXPORT(pad2d)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Adam, SGD, conv2d, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
+  Adam, SGD, activation, conv2d, leakyReluDiff, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
   matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, vjp, zeros,
 } from '../src/engine';
 import { maxDiff, relErr } from './helpers';
@@ -118,6 +118,19 @@ test('cosine and step schedules', () => {
   assert.ok(Math.abs(lrAt(1, 10, cos)) < 1e-12);
   assert.equal(lrAt(1, 25, { kind: 'step', stepSize: 10, gamma: 0.1 }), 0.1 ** 2);
 });
+
+test('fused leakyReluDiff equals LeakyReLU(h + d) - LeakyReLU(h) computed in float64', () =>
+  tidy(() => {
+    manualSeed(4);
+    const h = randn([1000]);
+    const d = randn([1000]).mul(0.3);
+    const got = leakyReluDiff(h, d, 0.01);
+    const h64 = h.to('float64');
+    const d64 = d.to('float64');
+    const ref = activation('leaky_relu', h64.add(d64), 0.01).sub(activation('leaky_relu', h64, 0.01));
+    assert.ok(maxDiff(got.to('float64'), ref) < 1e-6);
+    assert.throws(() => leakyReluDiff(h, randn([3]), 0.01), /same shape/);
+  }));
 
 test('noGrad stops recording', () =>
   tidy(() => {

@@ -35,6 +35,7 @@ export interface NativeModule {
   toDtype(x: H, dtype: string): H;
   activation(name: string, z: H, param?: Num): H;
   activationDerivative(name: string, z: H, param?: Num): H;
+  leakyReluDiff(h: H, d: H, slope: Num): H;
   reduce(op: string, x: H, dims: number[] | null, keepdim: boolean): H;
   argmax(x: H, dim: Num, keepdim: boolean): H;
   reshape(x: H, shape: number[]): H;

@@ -57,6 +57,9 @@ export const activation = (name: ActivationName, z: Tensor, param = 0) => T(nati
 export const activationDerivative = (name: ActivationName, z: Tensor, param = 0) =>
   T(native.activationDerivative(name, z.h, param));
 
+/** LeakyReLU(h + d) - LeakyReLU(h), fused, exact where h + d and h share a sign. */
+export const leakyReluDiff = (h: Tensor, d: Tensor, slope: number) => T(native.leakyReluDiff(h.h, d.h, slope));
+
 // ---------- layers ----------
 
 /** y = x W^T + b, W: [out, in]. */

@@ -4,7 +4,7 @@
 //   hadamard  sigma(sigma'(z) * t)                        (eq. 29);
 //   linear    sigma'(z) * t                               (exact J^T, linear in t);
 //   inverse   sigma^-1(t)                                 (IJML/PJML).
-import { ActivationName, Tensor, activation, activationDerivative, tidy, where } from '../engine';
+import { ActivationName, Tensor, activation, activationDerivative, leakyReluDiff, tidy, where } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
 
 interface Cache {
@@ -37,14 +37,9 @@ export class Activation extends Layer<Cache> {
     return mode.activation === 'linear';
   }
   /** LeakyReLU's varsigma is piecewise linear: its difference is formed without cancellation. */
-  override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode): [Tensor, Tensor] {
-    if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode);
-    const a = this.param;
-    return tidy(() => {
-      // relu(h + d) - relu(h) = max(d, -h) where h > 0, else max(h + d, 0)
-      const dr = where(h.gt(0), d.maximum(h.neg()), h.add(d).relu());
-      return [activation('leaky_relu', h, a), d.mul(a).add(dr.mul(1 - a))];
-    });
+  override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode, needPoint);
+    return [needPoint ? activation('leaky_relu', h, this.param) : null, leakyReluDiff(h, d, this.param)];
   }
   override checkMode(mode: FeedbackMode): void {
     const closed: ActivationName[] = ['leaky_relu', 'elu', 'tanh', 'identity'];

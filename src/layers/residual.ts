@@ -24,9 +24,9 @@ export class Residual extends Layer<unknown[]> {
   override linearFeedback(mode: FeedbackMode): boolean {
     return this.branch.linearFeedback(mode);
   }
-  override feedbackDiff(h: Tensor, d: Tensor, c: unknown[], mode: FeedbackMode): [Tensor, Tensor] {
-    const [gh, gd] = this.branch.feedbackDiff(h, d, c, mode);
-    return [h.add(gh), d.add(gd)];
+  override feedbackDiff(h: Tensor, d: Tensor, c: unknown[], mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    const [gh, gd] = this.branch.feedbackDiff(h, d, c, mode, needPoint);
+    return [gh ? h.add(gh) : null, d.add(gd)];
   }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear !== 'transpose') throw new Error(`residual blocks have no closed-form '${mode.linear}' feedback`);

@@ -30,10 +30,20 @@ export class Sequential extends Layer<unknown[]> {
   override linearFeedback(mode: FeedbackMode): boolean {
     return this.layers.every((l) => l.linearFeedback(mode));
   }
-  override feedbackDiff(h: Tensor, d: Tensor, caches: unknown[], mode: FeedbackMode): [Tensor, Tensor] {
-    let pair: [Tensor, Tensor] = [h, d];
-    for (let i = this.layers.length - 1; i >= 0; i--) pair = this.layers[i].feedbackDiff(pair[0], pair[1], caches[i], mode);
-    return pair;
+  override feedbackDiff(h: Tensor, d: Tensor, caches: unknown[], mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    let point: Tensor | null = h;
+    let diff = d;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      // Layer i's output point is needed only if a layer below it (or the caller) uses points.
+      // Once no point is carried, every layer left is linear (that is why it was dropped).
+      if (!point) {
+        diff = this.layers[i].feedback(diff, caches[i], mode);
+        continue;
+      }
+      const below = needPoint || this.layers.slice(0, i).some((l) => !l.linearFeedback(mode));
+      [point, diff] = this.layers[i].feedbackDiff(point, diff, caches[i], mode, below);
+    }
+    return [point, diff];
   }
   override checkMode(mode: FeedbackMode): void {
     for (const l of this.layers) l.checkMode(mode);

@@ -29,6 +29,6 @@ export class AnalyticalTP extends TargetProp {
         throw new Error(`${name} on ${net.name}, block ${n} (${b.describe()}): ${(e as Error).message}`);
       }
     });
-    this.feedbackFn = (n, h, d, c) => this.net.blocks[n].feedbackDiff(h, d, c as unknown[], this.mode)[1];
+    this.feedbackFn = (n, h, d, c) => this.net.blocks[n].feedbackDiff(h, d, c as unknown[], this.mode, false)[1];
   }
 }

@@ -1,0 +1,54 @@
+// npm run bench:methods: seconds per training step of each method on one model, as ratios to
+// BP and to LDRL measured in this same process (rounds interleave methods to share the noise).
+// BENCH_MODEL=lenet|simple-vgg|mixer, BENCH_STEPS, BENCH_ROUNDS. LDRL/DRL use the grids' settings.
+import { createMethod, MethodName } from '../src/methods';
+import { buildModel } from '../src/models';
+import { manualSeed, randn, tensor, tick, getNumThreads, OptimizerSpec } from '../src/engine';
+import { grid } from '../src/experiments/grids';
+
+const model = process.env.BENCH_MODEL ?? 'lenet';
+const steps = Number(process.env.BENCH_STEPS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const methods: MethodName[] = ['bp', 'tjml', 'tjml-exact', 'fwdtp', 'ldrl', 'dtp', 'drl'];
+const table = model === 'lenet' ? 'table1' : model === 'simple-vgg' ? 'table2' : 'table3';
+const input: [number, number, number] = model === 'lenet' ? [1, 28, 28] : [3, 32, 32];
+
+async function timeStep(method: MethodName): Promise<number> {
+  const cell = grid(table, 'full', 1).find((c) => c.config.method === method);
+  const c = cell?.config ?? grid(table, 'full', 1).find((x) => x.config.method === 'tjml')!.config;
+  manualSeed(0);
+  const net = buildModel(model, input, c.modelConfig ?? {});
+  const m = createMethod(net, { method, lr: c.lr!, beta: c.beta ?? 0.5, optimizer: c.optimizer as OptimizerSpec, feedback: c.feedback as never });
+  const B = c.batchSize ?? 128;
+  const x = randn([B, ...input]).keep();
+  const y = tensor(BigInt64Array.from({ length: B }, (_, i) => BigInt(i % 10)), [B]).keep();
+  m.step(x, y);
+  const t = performance.now();
+  for (let i = 0; i < steps; i++) {
+    m.step(x, y);
+    await tick();
+  }
+  const perImage = (performance.now() - t) / 1000 / (steps * B);
+  m.dispose();
+  net.dispose();
+  x.dispose();
+  y.dispose();
+  return perImage;
+}
+
+async function main(): Promise<void> {
+  const t: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) for (const m of methods) (t[m] ??= []).push(await timeStep(m));
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  console.log(`${model}, ${getNumThreads()} threads, batch sizes from the ${table} grid, median of ${rounds} rounds x ${steps} steps`);
+  console.log('| method | ms/image | x BP | LDRL / method |');
+  console.log('|---|---|---|---|');
+  for (const m of methods)
+    console.log(`| ${m} | ${(1000 * med(t[m])).toFixed(3)} | ${(med(t[m]) / med(t.bp)).toFixed(2)} | ${(med(t.ldrl) / med(t[m])).toFixed(2)} |`);
+  console.log(`tjml: ${(med(t.tjml) / med(t.bp)).toFixed(2)}x BP per image, ${(med(t.ldrl) / med(t.tjml)).toFixed(1)}x faster than LDRL`);
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
