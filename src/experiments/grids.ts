@@ -44,12 +44,14 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
         lr: 0.03618 * ldrlBeta,
         beta: ldrlBeta,
         batchSize: 256,
-        feedback: { ...fb, iterations: [0, 5, 5, 5], lr: [0, 1e-4, 1e-4, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
+        feedback: { ...fb, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
       };
     case 'fwdtp':
       return { lr: 0.01, beta: 0.1, batchSize: 256, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
     default:
-      return { lr: 0.05, beta: 0.5, batchSize: 256 };
+      // TJML: a small beta keeps targets in the first-order regime of varsigma (LeakyReLU slope
+      // 0.01 amplifies sign crossings 100x); the local loss divides by beta, so BP's lr carries over.
+      return { lr: 0.05, beta: 0.01, batchSize: 256 };
   }
 }
 
@@ -69,7 +71,7 @@ function vggMethod(m: MethodName): Partial<TrainConfig> {
     case 'fwdtp':
       return { lr: 0.01, beta: 0.1, batchSize: 128, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
     default:
-      return { lr: 0.05, beta: 0.7, batchSize: 128 };
+      return { lr: 0.05, beta: 0.01, batchSize: 128 };
   }
 }
 
@@ -82,7 +84,7 @@ function mixerMethod(m: MethodName): Partial<TrainConfig> {
     case 'fwdtp':
       return { ...adam, lr: 1e-3, beta: 0.1, feedback: { iterations: 0, lr: 0, sigma: 1, momentum: 0.9, init: { kind: 'default' } } };
     default:
-      return { ...adam, lr: 1e-3, beta: 0.7 };
+      return { ...adam, lr: 1e-3, beta: 0.01 };
   }
 }
 

@@ -48,7 +48,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   epochs: 1,
   batchSize: 128,
   lr: 0.05,
-  beta: 0.5,
+  beta: 0.01,
   optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 },
   schedule: { kind: 'cosine', tMax: 85, etaMin: 1e-5 },
   seed: 0,

@@ -1,7 +1,7 @@
 // Methods with parametric feedback G_n (one per block, built from each layer's `learnable`):
 //   fwdtp  G fixed at its random init (Shibuya et al. 2023);
 //   ldrl   local difference reconstruction loss (Ernoult et al. 2022, eqs. 9-11);
-//   dtp    reconstruction loss ||G(F(x + e)) - (x + e)||^2 (Lee et al. 2015, eq. 6);
+//   dtp    reconstruction loss MSE(G(F(x + e)), x + e) (Lee et al. 2015, eq. 6);
 //   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
 // The first block's feedback is never used for targets, so it is never trained.
 import { Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
@@ -78,9 +78,10 @@ export class LearnedTP extends TargetProp {
         return meanSum(dx.mul(dr)).mul(-2).add(meanSum(dry.square()));
       }
       case 'dtp': {
+        // mean squared error over all elements, as in Lee et al.'s and Meulemans' code
         const xn = x.add(randnLike(x).mul(s));
         const [yn, cn] = F(xn);
-        return meanSum(G(yn, cn).sub(xn).square());
+        return G(yn, cn).sub(xn).square().mean();
       }
       case 'drl': {
         // Corrupt h_n, propagate to the output, then come back down with difference
@@ -95,7 +96,8 @@ export class LearnedTP extends TargetProp {
           r = noGrad(() => this.fb[m].apply(r, cm).add(fp.hs[m]).sub(this.fb[m].apply(fp.hs[m + 1], cm)));
         }
         const rec = G(r, c).add(x).sub(G(y, c));
-        return meanSum(rec.sub(xn).square()).div(s * s);
+        // (1/sigma^2) MSE, as Meulemans et al.'s DRL loss
+        return rec.sub(xn).square().mean().div(s * s);
       }
       default:
         throw new Error(`${this.name} has no feedback loss`);
