@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { grid, TableName } from '../src/experiments/grids';
+import { TRAIN_DEFAULTS, setup, runKey } from '../src/experiments/train';
+
+test('every cell of every paper grid is a valid config that builds its model and method', () => {
+  for (const table of ['table1', 'table2', 'table3', 'table4'] as TableName[])
+    for (const profile of ['quick', 'full'] as const) {
+      const cells = grid(table, profile, 2);
+      assert.ok(cells.length > 0);
+      const keys = new Set(cells.map((c) => runKey({ ...TRAIN_DEFAULTS, ...c.config })));
+      assert.equal(keys.size, cells.length, `${table}/${profile}: each run has its own resume key`);
+      for (const c of cells.filter((x) => x.config.seed === 0)) {
+        const { net, method } = setup({ ...TRAIN_DEFAULTS, ...c.config });
+        method.dispose();
+        net.dispose();
+      }
+    }
+});
