@@ -10,6 +10,9 @@ test('every cell of every paper grid is a valid config that builds its model and
       assert.ok(cells.length > 0);
       const keys = new Set(cells.map((c) => runKey({ ...TRAIN_DEFAULTS, ...c.config })));
       assert.equal(keys.size, cells.length, `${table}/${profile}: each run has its own resume key`);
+      const base = { ...TRAIN_DEFAULTS, ...cells[0].config };
+      assert.notEqual(runKey(base), runKey({ ...base, optimizer: { kind: 'adam' } }), 'nested fields are part of the key');
+      assert.equal(runKey(base), runKey({ ...base, name: 'renamed', diagnosticsEvery: 5 }));
       for (const c of cells.filter((x) => x.config.seed === 0)) {
         const { net, method } = setup({ ...TRAIN_DEFAULTS, ...c.config });
         method.dispose();

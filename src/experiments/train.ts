@@ -95,9 +95,22 @@ export function validateConfig(c: TrainConfig): void {
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
 }
 
+/** JSON with object keys sorted at every depth, so equal configs hash equally. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** Identity of a run for resuming: everything that changes its result (not its name or logging). */
 export function runKey(c: TrainConfig): string {
   const { name: _n, diagnosticsEvery: _d, ...rest } = c;
-  return createHash('sha1').update(JSON.stringify(rest, Object.keys(rest).sort())).digest('hex').slice(0, 16) + `-${JSON.stringify(rest).length}`;
+  return createHash('sha1').update(canonical(rest)).digest('hex').slice(0, 20);
 }
 
 function gitCommit(): string {
