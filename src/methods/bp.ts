@@ -1,13 +1,12 @@
 // Backpropagation baseline: mean cross-entropy, autograd through the whole network.
-import { Optimizer, Tensor, crossEntropy, grad, makeOptimizer, tidy, withGrad } from '../engine';
+import { Tensor, crossEntropy, grad, tidy, withGrad } from '../engine';
 import { Network } from '../models/network';
-import { Gradients, Method, MethodConfig, StepResult } from './method';
+import { BaseMethod } from './base';
+import { Gradients, MethodConfig, StepResult } from './method';
 
-export class Backprop implements Method {
-  readonly name = 'bp' as const;
-  private opt: Optimizer;
-  constructor(readonly net: Network, readonly cfg: MethodConfig) {
-    this.opt = makeOptimizer(net.params(), cfg.lr, cfg.optimizer);
+export class Backprop extends BaseMethod {
+  constructor(net: Network, cfg: MethodConfig) {
+    super('bp', net, cfg);
   }
   gradients(x: Tensor, y: Tensor): Gradients {
     return withGrad(() => {
@@ -24,23 +23,8 @@ export class Backprop implements Method {
     const { loss, correct } = tidy(() => {
       const g = this.gradients(x, y);
       this.opt.step(g.perBlock.flat());
-      return { loss: g.loss.item(), correct: g.logits.argmax(1).eq(y).sum().item() };
+      return this.batchStats(g.logits, y);
     });
     return { loss, correct, n: x.shape[0], feedbackMs: 0, forwardMs: performance.now() - t0 };
-  }
-  setLr(lr: number): void {
-    this.opt.lr = lr;
-  }
-  extraParams(): Tensor[] {
-    return [];
-  }
-  optimizerState(): Float32Array[][] {
-    return [this.opt.state()];
-  }
-  loadOptimizerState(s: Float32Array[][]): void {
-    this.opt.loadState(s[0]);
-  }
-  dispose(): void {
-    this.opt.dispose();
   }
 }

@@ -1,4 +1,5 @@
 export * from './method';
+export * from './base';
 export * from './tp';
 export * from './bp';
 export * from './analytical';

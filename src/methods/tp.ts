@@ -8,9 +8,10 @@
 // formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
 // (so the same lr means the same step as BP; scalingDTP's 0.5||.||^2 loss is beta times ours).
-import { Optimizer, Tensor, grad, makeOptimizer, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
+import { Tensor, grad, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
 import { Network } from '../models/network';
-import { Gradients, Method, MethodConfig, MethodName, StepResult } from './method';
+import { BaseMethod } from './base';
+import { Gradients, MethodConfig, MethodName, StepResult } from './method';
 
 /** G_n(h + d) - G_n(h) for block n: maps an offset at h in block n's output space to its input space. */
 export type BlockFeedback = (n: number, h: Tensor, d: Tensor, cache: unknown) => Tensor;
@@ -23,11 +24,10 @@ export interface ForwardPass {
   caches: unknown[];
 }
 
-export abstract class TargetProp implements Method {
-  protected opt: Optimizer;
-  constructor(readonly name: MethodName, readonly net: Network, readonly cfg: MethodConfig) {
+export abstract class TargetProp extends BaseMethod {
+  constructor(name: MethodName, net: Network, cfg: MethodConfig) {
     if (!(cfg.beta > 0)) throw new Error(`${name}: beta must be > 0, got ${cfg.beta}`);
-    this.opt = makeOptimizer(net.params(), cfg.lr, cfg.optimizer);
+    super(name, net, cfg);
   }
 
   /** The feedback G_n used for targets. */
@@ -96,25 +96,8 @@ export abstract class TargetProp implements Method {
       }
       const t = this.targetOffsets(fp, y, this.cfg.beta);
       this.opt.step(this.localGradients(fp, t, this.cfg.beta).flat());
-      const logits = fp.hs[fp.hs.length - 1];
-      return { loss: noGrad(() => crossEntropy(logits, y)).item(), correct: logits.argmax(1).eq(y).sum().item() };
+      return this.batchStats(fp.hs[fp.hs.length - 1], y);
     });
     return { loss, correct, n: x.shape[0], feedbackMs: fbMs, forwardMs: performance.now() - t0 - fbMs };
-  }
-
-  setLr(lr: number): void {
-    this.opt.lr = lr;
-  }
-  extraParams(): Tensor[] {
-    return [];
-  }
-  optimizerState(): Float32Array[][] {
-    return [this.opt.state()];
-  }
-  loadOptimizerState(s: Float32Array[][]): void {
-    this.opt.loadState(s[0]);
-  }
-  dispose(): void {
-    this.opt.dispose();
   }
 }
