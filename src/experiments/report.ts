@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../store/store';
-import { TrainConfig, fromRow, EpochMetrics } from './train';
-import { lineChart } from '../plot/svg';
+import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
+import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 
 interface Agg {
@@ -24,14 +24,21 @@ const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const std = (a: number[]) => (a.length > 1 ? Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / (a.length - 1)) : 0);
 const pct = (a: number[]) => `${(100 * mean(a)).toFixed(2)} ± ${(100 * std(a)).toFixed(2)}`;
 
+/**
+ * Finished runs grouped by setting and method; seeds of one config form a group. When a setting
+ * was rerun with another config (e.g. retuned), the newest config's group is the one shown.
+ */
 export function aggregate(store: Store): Agg[] {
   const groups = new Map<string, Agg>();
+  const newest = new Map<string, string>();
   for (const r of store.runs()) {
     if (r.status !== 'done') continue;
     const c = JSON.parse(r.config) as TrainConfig;
     const parts = r.name.split('/');
     const [table, row] = parts.length === 3 && parts[0].startsWith('table') ? parts : ['runs', `${c.model}-${c.data}`];
-    const key = `${table}|${row}|${c.method}`;
+    const { seed: _s, ...noSeed } = c;
+    const key = `${table}|${row}|${c.method}|${runKey({ ...noSeed, seed: 0 })}`;
+    newest.set(`${table}|${row}|${c.method}`, key);
     const eps = store.epochs(r.id).map(fromRow);
     const g =
       groups.get(key) ??
@@ -55,7 +62,8 @@ export function aggregate(store: Store): Agg[] {
     g.curves.push(eps);
     groups.set(key, g);
   }
-  return [...groups.values()];
+  const shown = new Set(newest.values());
+  return [...groups.entries()].filter(([k]) => shown.has(k)).map(([, g]) => g);
 }
 
 /** Markdown table for one table name, rows x methods, with speed relative to LDRL. */
@@ -101,6 +109,12 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
           return { name: a.method, xs: ang.map((_, i) => i), ys: ang };
         });
       md.push(`![${row} learning curves](${f1})`, '');
+      const f3 = `${t}-${row}-speed.svg`;
+      fs.writeFileSync(
+        path.join(outDir, f3),
+        barChart(rs.map((a) => ({ label: a.method, value: mean(a.epochS) })), { title: `${row}: training time per epoch`, xlabel: 'seconds per epoch', logX: true }),
+      );
+      md.push(`![${row} time per epoch](${f3})`, '');
       if (angles.length) {
         const f2 = `${t}-${row}-bp-angles.svg`;
         fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees' }));

@@ -70,3 +70,32 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   out.push('</svg>');
   return out.join('\n');
 }
+
+/** Horizontal bars, one per label (speed comparisons). */
+export function barChart(bars: { label: string; value: number }[], o: { title: string; xlabel: string; logX?: boolean }): string {
+  const W = 640;
+  const rowH = 22;
+  const m = { l: 220, r: 80, t: 36, b: 40 };
+  const H = m.t + m.b + rowH * bars.length;
+  const f = (v: number) => (o.logX ? Math.log10(Math.max(v, 1e-9)) : v);
+  const vals = bars.map((b) => f(b.value)).filter(Number.isFinite);
+  const lo = o.logX ? Math.floor(Math.min(...vals, 0)) : 0;
+  const hi = Math.max(...vals, lo + 1e-9);
+  const X = (v: number) => m.l + ((f(v) - lo) / (hi - lo)) * (W - m.l - m.r);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(o.title)}</text>`,
+  ];
+  bars.forEach((b, i) => {
+    const y = m.t + i * rowH;
+    const w = Number.isFinite(f(b.value)) ? Math.max(1, X(b.value) - m.l) : 0;
+    out.push(
+      `<text x="${m.l - 6}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>`,
+      `<rect x="${m.l}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${COLORS[i % COLORS.length]}"/>`,
+      `<text x="${m.l + w + 4}" y="${y + 15}">${b.value.toPrecision(3)}</text>`,
+    );
+  });
+  out.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xlabel)}${o.logX ? ' (log scale)' : ''}</text>`, '</svg>');
+  return out.join('\n');
+}
