@@ -20,3 +20,11 @@ test('every cell of every paper grid is a valid config that builds its model and
       }
     }
 });
+
+test('figure 2 timings: one row per size with all three timings', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { matrixTimings } = require('../src/experiments/figure2') as typeof import('../src/experiments/figure2');
+  const rows = matrixTimings([8, 16], 1);
+  assert.deepEqual(rows.map((r) => r.n), [8, 16]);
+  for (const r of rows) for (const v of [r.inverseMs, r.pinverseMs, r.transposeMs]) assert.ok(Number.isFinite(v) && v >= 0);
+});

@@ -5,7 +5,7 @@ import sys, time, torch, torch.nn as nn, torch.nn.functional as F
 model, batch, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-act = nn.LeakyReLU(0.01)
+act = nn.ELU()  # the models default to ELU, as scalingDTP
 if model == "lenet":
     net = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), act, nn.MaxPool2d(3, 2, 1), nn.Conv2d(32, 64, 5, padding=2), act,
                         nn.MaxPool2d(3, 2, 1), nn.Flatten(), nn.Linear(64 * 7 * 7, 512), act, nn.Linear(512, 10))

@@ -176,8 +176,6 @@ function red(op: string, a: Tensor, dims: number[] | undefined, keep: boolean): 
 
 // ---------------- scopes ----------------
 
-type Tree = Tensor | null | undefined | number | string | boolean | Tree[] | { [k: string]: Tree } | Map<unknown, Tree>;
-
 function collect(x: unknown, out: Set<Tensor>, depth = 0): void {
   if (depth > 6 || x == null) return;
   if (x instanceof Tensor) out.add(x);
@@ -213,7 +211,6 @@ export function tidy<T>(fn: () => T): T {
   }
   return result;
 }
-export type { Tree };
 
 /** Disposes every tensor found in `x` (arrays, Maps and plain objects are searched). */
 export function dispose(x: unknown): void {

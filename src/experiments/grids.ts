@@ -40,9 +40,10 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
       };
     case 'dtp':
     case 'drl':
+      // untuned: at scalingDTP's LDRL lr/beta both diverged here; these are the largest tried that did not
       return {
-        lr: 0.03618 * ldrlBeta,
-        beta: ldrlBeta,
+        lr: 0.005,
+        beta: 0.1,
         batchSize: 256,
         feedback: { ...fb, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
       };

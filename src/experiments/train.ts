@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { OptimizerSpec, Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { BatchLoader, NO_AUGMENT } from '../data/loader';
 import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -11,7 +11,6 @@ import { Network, buildModel, MODELS } from '../models';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
 import { Progress } from '../cli/progress';
 import { Store, packArrays, unpackArrays } from '../store/store';
-import { OptimizerSpec } from '../engine';
 import { FeedbackMode } from '../layers';
 
 export interface TrainConfig {

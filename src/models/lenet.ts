@@ -1,4 +1,5 @@
 // LeNet (scalingDTP / Meulemans): 2 x [conv5x5 p2 -> act -> maxpool 3/2 p1] -> FC 512 -> act -> FC 10.
+// ELU by default, as scalingDTP (measured: TJML 73% vs 54% with LeakyReLU(0.01) on the table1 quick budget).
 import { ActivationName } from '../engine';
 import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential } from '../layers';
 import { Network } from './network';
@@ -10,7 +11,7 @@ export interface LeNetConfig {
   /** maxpool kernel / stride / padding: 3/2/1 as scalingDTP; 2/2/0 gives non-overlapping pools. */
   pool: [number, number, number];
 }
-export const LENET_DEFAULTS: LeNetConfig = { channels: [32, 64], hidden: 512, activation: 'leaky_relu', pool: [3, 2, 1] };
+export const LENET_DEFAULTS: LeNetConfig = { channels: [32, 64], hidden: 512, activation: 'elu', pool: [3, 2, 1] };
 
 export function lenet(input: [number, number, number], c: Partial<LeNetConfig> = {}): Network {
   const cfg = { ...LENET_DEFAULTS, ...c };

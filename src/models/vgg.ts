@@ -7,7 +7,7 @@ export interface VGGConfig {
   channels: number[];
   activation: ActivationName;
 }
-export const VGG_DEFAULTS: VGGConfig = { channels: [128, 128, 256, 256, 512], activation: 'leaky_relu' };
+export const VGG_DEFAULTS: VGGConfig = { channels: [128, 128, 256, 256, 512], activation: 'elu' };
 
 export function simpleVgg(input: [number, number, number], c: Partial<VGGConfig> = {}): Network {
   const cfg = { ...VGG_DEFAULTS, ...c };
