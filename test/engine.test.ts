@@ -137,3 +137,17 @@ test('noGrad stops recording', () =>
     const w = randn([3]).requiresGrad(true);
     assert.equal(noGrad(() => w.mul(2)).needsGrad, false);
   }));
+
+test('optimizer state round-trips through checkpoints without leaking tensors', () => {
+  const p = tensor([1, 2, 3], [3]).keep().requiresGrad(true);
+  const a = new Adam([p], { lr: 0.1 });
+  tidy(() => a.step([tensor([1, -1, 0.5], [3])]));
+  const saved = a.state();
+  const b = new Adam([p], { lr: 0.1 });
+  const before = liveTensors();
+  b.loadState(saved);
+  assert.equal(liveTensors(), before, 'loading state creates no lasting tensors');
+  assert.deepEqual(b.state().map((x) => [...x]), saved.map((x) => [...x]));
+  [a, b].forEach((o) => o.dispose());
+  p.dispose();
+});

@@ -116,10 +116,12 @@ export class Adam implements Optimizer {
   loadState(s: Float32Array[]): void {
     const n = this.params.length;
     this.t = s[0][0];
-    this.params.forEach((p, i) => {
-      this.m[i].copyInPlace(tidy(() => fromHost(s[1 + i], p)));
-      this.v[i].copyInPlace(tidy(() => fromHost(s[1 + n + i], p)));
-    });
+    tidy(() =>
+      this.params.forEach((p, i) => {
+        this.m[i].copyInPlace(tensor(s[1 + i], p.shape));
+        this.v[i].copyInPlace(tensor(s[1 + n + i], p.shape));
+      }),
+    );
   }
 }
 
