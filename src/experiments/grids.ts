@@ -23,11 +23,14 @@ export const BUDGETS: Record<TableName, Record<Profile, Budget>> = {
 
 const SGD = { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 } as const;
 const COSINE = { kind: 'cosine', tMax: 85, etaMin: 1e-5 } as const;
+/** Feedback SGD momentum and init shared by every learned-feedback method. */
+const FB = { momentum: 0.9, init: { kind: 'default' as const } };
+/** FWDTP: the same feedback blocks, frozen at init (iterations 0). */
+const FROZEN = { ...FB, iterations: 0, lr: 0, sigma: 1 };
 
 /** Per-method settings for LeNet (scalingDTP dtp_lenet.yaml for LDRL). */
 function lenetMethod(m: MethodName): Partial<TrainConfig> {
   const ldrlBeta = 0.4655;
-  const fb = { momentum: 0.9, init: { kind: 'default' as const } };
   switch (m) {
     case 'bp':
       return { lr: 0.05, batchSize: 128 };
@@ -36,7 +39,7 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
         lr: 0.03618 * ldrlBeta,
         beta: ldrlBeta,
         batchSize: 256,
-        feedback: { ...fb, iterations: [0, 41, 51, 24], lr: [0, 7.188e-4, 1.251e-4, 3.541e-2], sigma: [0.4164, 0.4164, 0.3826, 0.1395] },
+        feedback: { ...FB, iterations: [0, 41, 51, 24], lr: [0, 7.188e-4, 1.251e-4, 3.541e-2], sigma: [0.4164, 0.4164, 0.3826, 0.1395] },
       };
     case 'dtp':
     case 'drl':
@@ -45,10 +48,10 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
         lr: 0.005,
         beta: 0.1,
         batchSize: 256,
-        feedback: { ...fb, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
+        feedback: { ...FB, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
       };
     case 'fwdtp':
-      return { lr: 0.01, beta: 0.1, batchSize: 256, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
+      return { lr: 0.01, beta: 0.1, batchSize: 256, feedback: FROZEN };
     default:
       // TJML: a small beta keeps targets in the first-order regime of varsigma (LeakyReLU slope
       // 0.01 amplifies sign crossings 100x); the local loss divides by beta, so BP's lr carries over.
@@ -58,7 +61,6 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
 
 /** SimpleVGG (scalingDTP simple_vgg reproduce config for LDRL). */
 function vggMethod(m: MethodName): Partial<TrainConfig> {
-  const fb = { momentum: 0.9, init: { kind: 'default' as const } };
   switch (m) {
     case 'bp':
       return { lr: 0.05, batchSize: 128 };
@@ -67,10 +69,10 @@ function vggMethod(m: MethodName): Partial<TrainConfig> {
         lr: 0.05 * 0.7,
         beta: 0.7,
         batchSize: 128,
-        feedback: { ...fb, iterations: [0, 20, 30, 35, 55, 20], lr: [0, 1e-4, 3.5e-4, 8e-3, 8e-3, 0.18], sigma: [0.4, 0.4, 0.4, 0.2, 0.2, 0.08] },
+        feedback: { ...FB, iterations: [0, 20, 30, 35, 55, 20], lr: [0, 1e-4, 3.5e-4, 8e-3, 8e-3, 0.18], sigma: [0.4, 0.4, 0.4, 0.2, 0.2, 0.08] },
       };
     case 'fwdtp':
-      return { lr: 0.01, beta: 0.1, batchSize: 128, feedback: { ...fb, iterations: 0, lr: 0, sigma: 1 } };
+      return { lr: 0.01, beta: 0.1, batchSize: 128, feedback: FROZEN };
     default:
       return { lr: 0.05, beta: 0.01, batchSize: 128 };
   }
@@ -81,9 +83,9 @@ function mixerMethod(m: MethodName): Partial<TrainConfig> {
   const adam = { optimizer: { kind: 'adamw' as const, betas: [0.9, 0.99] as [number, number], weightDecay: 5e-5 }, schedule: { kind: 'cosine' as const, tMax: 100, etaMin: 1e-6, warmup: 5 } };
   switch (m) {
     case 'ldrl':
-      return { ...adam, lr: 1e-3, beta: 0.7, feedback: { iterations: 20, lr: 1e-3, sigma: 0.1, momentum: 0.9, init: { kind: 'default' } } };
+      return { ...adam, lr: 1e-3, beta: 0.7, feedback: { ...FB, iterations: 20, lr: 1e-3, sigma: 0.1 } };
     case 'fwdtp':
-      return { ...adam, lr: 1e-3, beta: 0.1, feedback: { iterations: 0, lr: 0, sigma: 1, momentum: 0.9, init: { kind: 'default' } } };
+      return { ...adam, lr: 1e-3, beta: 0.1, feedback: FROZEN };
     default:
       return { ...adam, lr: 1e-3, beta: 0.01 };
   }
