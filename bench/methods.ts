@@ -1,6 +1,7 @@
 // npm run bench:methods: seconds per training step of each method on one model, as ratios to
 // BP and to LDRL measured in this same process (rounds interleave methods to share the noise).
-// BENCH_MODEL=lenet|simple-vgg|mixer, BENCH_STEPS, BENCH_ROUNDS. LDRL/DRL use the grids' settings.
+// BENCH_MODEL=lenet|simple-vgg|mixer|reversible-mixer, BENCH_STEPS, BENCH_ROUNDS, BENCH_METHODS=bp,tjml,...
+// (default: all; bp is always included as the reference). LDRL/DRL use the grids' settings.
 import { createMethod, MethodName } from '../src/methods';
 import { buildModel } from '../src/models';
 import { manualSeed, randn, tensor, tick, getNumThreads, OptimizerSpec } from '../src/engine';
@@ -9,8 +10,12 @@ import { grid } from '../src/experiments/grids';
 const model = process.env.BENCH_MODEL ?? 'lenet';
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-const methods: MethodName[] = ['bp', 'tjml', 'tjml-exact', 'fwdtp', 'ldrl', 'dtp', 'drl'];
-const table = model === 'lenet' ? 'table1' : model === 'simple-vgg' ? 'table2' : 'table3';
+const ALL: MethodName[] = ['bp', 'tjml', 'tjml-exact', 'fwdtp', 'ldrl', 'dtp', 'drl'];
+const methods: MethodName[] = process.env.BENCH_METHODS
+  ? ['bp', ...(process.env.BENCH_METHODS.split(',') as MethodName[]).filter((m) => m !== 'bp')]
+  : ALL;
+for (const m of methods) if (!ALL.includes(m)) throw new Error(`BENCH_METHODS: unknown method '${m}' (${ALL.join(', ')})`);
+const table = model === 'lenet' ? 'table1' : model === 'simple-vgg' ? 'table2' : model === 'mixer' ? 'table3' : 'table4';
 const input: [number, number, number] = model === 'lenet' ? [1, 28, 28] : [3, 32, 32];
 
 async function timeStep(method: MethodName): Promise<number> {
@@ -43,9 +48,9 @@ async function main(): Promise<void> {
   console.log(`${model}, ${getNumThreads()} threads, batch sizes from the ${table} grid, median of ${rounds} rounds x ${steps} steps`);
   console.log('| method | ms/image | x BP | LDRL / method |');
   console.log('|---|---|---|---|');
-  for (const m of methods)
-    console.log(`| ${m} | ${(1000 * med(t[m])).toFixed(3)} | ${(med(t[m]) / med(t.bp)).toFixed(2)} | ${(med(t.ldrl) / med(t[m])).toFixed(2)} |`);
-  console.log(`tjml: ${(med(t.tjml) / med(t.bp)).toFixed(2)}x BP per image, ${(med(t.ldrl) / med(t.tjml)).toFixed(1)}x faster than LDRL`);
+  const vsLdrl = (m: string) => (t.ldrl ? (med(t.ldrl) / med(t[m])).toFixed(2) : '-');
+  for (const m of methods) console.log(`| ${m} | ${(1000 * med(t[m])).toFixed(3)} | ${(med(t[m]) / med(t.bp)).toFixed(2)} | ${vsLdrl(m)} |`);
+  if (t.tjml) console.log(`tjml: ${(med(t.tjml) / med(t.bp)).toFixed(2)}x BP per image${t.ldrl ? `, ${vsLdrl('tjml')}x faster than LDRL` : ''}`);
 }
 
 main().catch((e) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Adam, SGD, activation, conv2d, leakyReluDiff, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
+  Adam, SGD, activation, conv2d, layerNorm, layerNormStats, leakyReluDiff, ones, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
   matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, vjp, zeros,
 } from '../src/engine';
 import { maxDiff, relErr } from './helpers';
@@ -130,6 +130,19 @@ test('fused leakyReluDiff equals LeakyReLU(h + d) - LeakyReLU(h) computed in flo
     const ref = activation('leaky_relu', h64.add(d64), 0.01).sub(activation('leaky_relu', h64, 0.01));
     assert.ok(maxDiff(got.to('float64'), ref) < 1e-6);
     assert.throws(() => leakyReluDiff(h, randn([3]), 0.01), /same shape/);
+  }));
+
+test('layerNormStats returns layerNorm with the mean and 1 / sqrt(biased var + eps) of each row', () =>
+  tidy(() => {
+    manualSeed(5);
+    const x = randn([3, 4, 16]).mul(2).add(1);
+    const g = randn([16]);
+    const b = randn([16]);
+    const [y, mean, rstd] = layerNormStats(x, [16], g, b, 1e-5);
+    assert.deepEqual(mean.shape, [3, 4, 1]);
+    assert.ok(maxDiff(y, layerNorm(x, [16], g, b, 1e-5)) < 1e-6);
+    assert.ok(maxDiff(mean, x.mean([-1], true)) < 1e-5);
+    assert.ok(maxDiff(rstd, ones([1]).div(x.var([-1], true).add(1e-5).sqrt())) < 1e-5);
   }));
 
 test('noGrad stops recording', () =>

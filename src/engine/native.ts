@@ -56,6 +56,7 @@ export interface NativeModule {
   maxUnpool2d(y: H, idx: H, size: number[]): H;
   maxPool2dAdjoint(dy: H, x: H, k: Num, s: Num, p: Num, idx: H): H;
   layerNorm(x: H, shape: number[], w: H | null, b: H | null, eps: Num): H;
+  layerNormStats(x: H, shape: number[], w: H | null, b: H | null, eps: Num): H[];
   softmax(x: H, dim: Num): H;
   logSoftmax(x: H, dim: Num): H;
   crossEntropy(logits: H, labels: H, reduction: string): H;

@@ -118,6 +118,12 @@ export function pad2d(x: Tensor, pads: [number, number, number, number], mode: '
 }
 export const layerNorm = (x: Tensor, shape: number[], w: Tensor | null, b: Tensor | null, eps = 1e-5) =>
   T(native.layerNorm(x.h, shape, w ? w.h : null, b ? b.h : null, eps));
+/** LayerNorm plus the statistics of its pass: [y, mean, rstd], mean and rstd shaped [..., 1] per normalised row. */
+export function layerNormStats(x: Tensor, shape: number[], w: Tensor | null, b: Tensor | null, eps = 1e-5): [Tensor, Tensor, Tensor] {
+  const [y, mean, rstd] = native.layerNormStats(x.h, shape, w ? w.h : null, b ? b.h : null, eps).map(T);
+  const statShape = [...x.shape.slice(0, x.rank - shape.length), ...shape.map(() => 1)];
+  return [y, mean.reshape(statShape), rstd.reshape(statShape)];
+}
 export const softmax = (x: Tensor, dim = -1) => T(native.softmax(x.h, dim));
 export const logSoftmax = (x: Tensor, dim = -1) => T(native.logSoftmax(x.h, dim));
 /** Cross-entropy of logits [B, C] against int64 labels [B]. */

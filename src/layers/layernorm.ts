@@ -3,12 +3,14 @@
 //   normalisation with s frozen from the forward pass (G = t / s), then the affine (G = gamma * t):
 //   G(t) = W (gamma * t) / s. It drops the dependence of s on x, an approximation of J^T.
 // exact: J^T t = (1/s) (I - 11^T/d - xh xh^T / d)(gamma * t), xh the normalised input.
-import { Tensor, layerNorm, ones, tidy, zeros } from '../engine';
+import { Tensor, layerNormStats, ones, tidy, zeros } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
 
+/** The forward pass's own statistics (free: the LN kernel computes them); x for the exact mode. */
 interface Cache {
-  s: Tensor;
-  xhat: Tensor;
+  x: Tensor;
+  mean: Tensor;
+  rstd: Tensor;
 }
 
 const centre = (t: Tensor) => t.sub(t.mean([-1], true));
@@ -27,21 +29,17 @@ export class LayerNorm extends Layer<Cache> {
   }
   forward(x: Tensor): [Tensor, Cache] {
     if (x.shape[x.rank - 1] !== this.d) throw new Error(`layernorm expects last dimension ${this.d}, got [${x.shape.join(', ')}]`);
-    const y = layerNorm(x, [this.d], this.gamma, this.beta, this.eps);
-    const cache = tidy(() => {
-      const xd = x.detach();
-      const s = xd.var([-1], true).add(this.eps).sqrt();
-      return { s, xhat: centre(xd).div(s) };
-    });
-    return [y, cache];
+    const [y, mean, rstd] = layerNormStats(x, [this.d], this.gamma, this.beta, this.eps);
+    return [y, { x, mean, rstd }];
   }
   feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
     return tidy(() => {
       const g = centre(t.mul(this.gamma));
-      if (mode.layerNorm === 'decomposed') return g.div(c.s);
-      const proj = c.xhat.mul(c.xhat.mul(t.mul(this.gamma)).mean([-1], true));
-      return g.sub(proj).div(c.s);
+      if (mode.layerNorm === 'decomposed') return g.mul(c.rstd);
+      const xhat = c.x.detach().sub(c.mean).mul(c.rstd);
+      const proj = xhat.mul(xhat.mul(t.mul(this.gamma)).mean([-1], true));
+      return g.sub(proj).mul(c.rstd);
     });
   }
   override checkMode(mode: FeedbackMode): void {
@@ -51,7 +49,7 @@ export class LayerNorm extends Layer<Cache> {
   override learnable(_init: FeedbackInit): LearnedFeedback<Cache> {
     const g = ones([this.d]).keep().requiresGrad(true);
     const b = zeros([this.d]).keep().requiresGrad(true);
-    return { params: [g, b], apply: (t, c) => tidy(() => centre(t.mul(g)).div(c.s).add(b)), weightPairs: [] };
+    return { params: [g, b], apply: (t, c) => tidy(() => centre(t.mul(g)).mul(c.rstd).add(b)), weightPairs: [] };
   }
   override describe(): string {
     return `layernorm(${this.d})`;

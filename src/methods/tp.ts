@@ -68,11 +68,10 @@ export abstract class TargetProp extends BaseMethod {
   localGradients(fp: ForwardPass, d: Tensor[], beta: number): (Tensor | null)[][] {
     const params = this.net.blocks.map((b) => b.params());
     const B = fp.hs[0].shape[0];
-    // F_n(h_n) - t_{n+1} = (out_n - h_{n+1}) - d_{n+1}: the first term is 0 in value but carries the graph.
-    const loss = withGrad(() =>
-      fp.outs.map((o, n) => o.sub(fp.hs[n + 1]).sub(d[n + 1]).square().sum().div(2 * beta * B)).reduce((a, b) => a.add(b)),
-    );
-    const flat = grad([loss], params.flat());
+    // dL/d out_n = (F_n(h_n) - t_{n+1}) / (beta B) = (out_n - h_{n+1} - d_{n+1}) / (beta B), and
+    // out_n = h_{n+1} in value, so the local losses' gradient is one VJP with -d_{n+1} / (beta B).
+    const gouts = noGrad(() => fp.outs.map((_, n) => d[n + 1].mul(-1 / (beta * B))));
+    const flat = grad(fp.outs, params.flat(), gouts);
     let k = 0;
     return params.map((ps) => ps.map(() => flat[k++]));
   }
