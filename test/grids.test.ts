@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { selectCells } from '../src/cli/main';
 import { grid, TableName } from '../src/experiments/grids';
 import { TRAIN_DEFAULTS, setup, runKey } from '../src/experiments/train';
 
@@ -27,4 +28,13 @@ test('figure 2 timings: one row per size with all three timings', () => {
   const rows = matrixTimings([8, 16], 1);
   assert.deepEqual(rows.map((r) => r.n), [8, 16]);
   for (const r of rows) for (const v of [r.inverseMs, r.pinverseMs, r.transposeMs]) assert.ok(Number.isFinite(v) && v >= 0);
+});
+
+test('reproduce --methods/--data pick grid cells without changing their configs', () => {
+  const all = grid('table1', 'full', 2);
+  const some = selectCells(all, { _: [], methods: 'tjml,bp', data: 'mnist' });
+  assert.equal(some.length, 4);
+  assert.deepEqual([...new Set(some.map((c) => c.config.method))].sort(), ['bp', 'tjml']);
+  assert.ok(some.every((c) => c.config.data === 'mnist' && all.includes(c)));
+  assert.equal(selectCells(all, { _: [] }).length, all.length);
 });

@@ -111,6 +111,9 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('train', '--beta', '-1').out, /beta must be > 0/);
   assert.match(run('train', '--data', 'imagenet').out, /unknown dataset 'imagenet'/);
   assert.match(run('reproduce', 'table9').out, /expected table1\|table2/);
+  assert.match(run('reproduce', 'table1', '--methods', 'tjml,nope').out, /--methods: nope not in this table/);
+  assert.match(run('reproduce', 'table2', '--data', 'mnist').out, /--data: mnist not in this table \(it has cifar10\)/);
+  assert.match(run('reproduce', 'table1', '--bogus').out, /unknown option --bogus/);
   const dir = tmp();
   const cfg = path.join(dir, 'c.yaml');
   fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { TRAIN_DEFAULTS, TrainConfig, train, validateConfig } from '../experiments/train';
-import { BUDGETS, Profile, TableName, grid } from '../experiments/grids';
+import { BUDGETS, Cell, Profile, TableName, grid } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { aggregate, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
@@ -20,6 +20,7 @@ Usage:
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
   targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
+                       [--methods bp,tjml,...] [--data mnist,...]   (run part of a grid; same run keys)
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
 
@@ -48,7 +49,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every',
+  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -100,6 +101,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
   const dd = a['data-dir'] as string | undefined;
   switch (cmd) {
     case 'train': {
@@ -167,7 +169,7 @@ async function main(argv: string[]): Promise<void> {
       const profile = ((a.profile as string) ?? 'quick') as Profile;
       if (profile !== 'quick' && profile !== 'full') throw new Error(`--profile must be quick or full, got '${profile}'`);
       const seeds = num(a, 'seeds') ?? (profile === 'full' ? 5 : 1);
-      const cells = grid(what, profile, seeds);
+      const cells = selectCells(grid(what, profile, seeds), a);
       const b = BUDGETS[what][profile];
       console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
         (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));
@@ -199,6 +201,20 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new Error(`unknown command '${cmd}'\n\n${HELP}`);
   }
+}
+
+/** The grid cells picked by --methods / --data (comma lists); unknown names fail before any run. */
+export function selectCells(cells: Cell[], a: Args): Cell[] {
+  const pick = (k: 'methods' | 'data', of: (c: Cell) => string): Cell[] => {
+    if (typeof a[k] !== 'string') return cells;
+    const want = (a[k] as string).split(',').filter(Boolean);
+    const have = [...new Set(cells.map(of))];
+    const bad = want.filter((w) => !have.includes(w));
+    if (bad.length) throw new Error(`--${k}: ${bad.join(', ')} not in this table (it has ${have.join(', ')})`);
+    return cells.filter((c) => want.includes(of(c)));
+  };
+  cells = pick('methods', (c) => c.config.method as string);
+  return pick('data', (c) => c.config.data as string);
 }
 
 if (require.main === module)
