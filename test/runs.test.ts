@@ -12,6 +12,7 @@ import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engin
 import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
 import { writeReport } from '../src/experiments/report';
+import { renderSweep, runSweep } from '../src/experiments/sweep';
 
 const tiny: Partial<TrainConfig> = {
   model: 'lenet',
@@ -121,4 +122,26 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.equal(ok.code, 0, ok.out);
   assert.match(ok.out, /training lenet on mnist with bp/);
   assert.match(ok.out, /done: train acc/);
+});
+
+test('a sweep runs lr x beta as stored runs on a validation split, ranks them, and resumes', async () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const base: Partial<TrainConfig> = { ...tiny, epochs: 1, valSize: 128, diagnosticsEvery: 0 };
+  const spec = { base, lrs: [0.01, 0.1], betas: [0.01, 0.5], seeds: [0] };
+  const points = await runSweep(spec, { store, quiet: true });
+  assert.equal(points.length, 4);
+  assert.equal(store.runs().length, 4, 'each point is its own run');
+  assert.ok(points.every((p) => p.heldOutAcc >= 0 && p.heldOutAcc <= 1 && !p.error));
+  assert.notEqual(new Set(points.map((p) => p.heldOutAcc)).size, 1, 'the grid points train differently');
+  const table = renderSweep(points, 'val');
+  const accs = [...table.matchAll(/^\| [\d.e-]+ \| [\d.e-]+ \| ([\d.]+) \|/gm)].map((m) => Number(m[1]));
+  assert.equal(accs.length, 4);
+  assert.deepEqual(accs, [...accs].sort((a, b) => b - a), 'best first');
+  const again = await runSweep(spec, { store, quiet: true });
+  assert.deepEqual(again.map((p) => p.heldOutAcc), points.map((p) => p.heldOutAcc), 'rerun resumes the stored runs');
+  assert.equal(store.runs().length, 4);
+  const diverged = renderSweep([...points, { lr: 9, beta: 9, seed: 0, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: 'x' }], 'val');
+  assert.match(diverged.split('\n').at(-1)!, /\| 9 \| 9 \| diverged/);
+  store.close();
 });

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { TRAIN_DEFAULTS, TrainConfig, train, validateConfig } from '../experiments/train';
 import { BUDGETS, Cell, Profile, TableName, grid } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
+import { gridBase, numberList, renderSweep, runSweep } from '../experiments/sweep';
 import { aggregate, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
@@ -21,6 +22,8 @@ Usage:
   targetprop data check [<name>...] [--data-dir DIR]
   targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
                        [--methods bp,tjml,...] [--data mnist,...]   (run part of a grid; same run keys)
+  targetprop sweep [--from table1] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N]
+                   [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val)
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
 
@@ -49,7 +52,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods',
+  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -187,6 +190,29 @@ async function main(argv: string[]): Promise<void> {
       const f2 = path.join(resultsDir(a), 'figure2.json');
       const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;
       console.log(`report: ${writeReport(store, (a.out as string) ?? path.join(resultsDir(a), 'report'), rows)}`);
+      store.close();
+      return;
+    }
+    case 'sweep': {
+      const lrs = numberList('lr', String(a.lr ?? ''));
+      const betas = numberList('beta', String(a.beta ?? ''));
+      const rest: Args = { ...a, _: a._ };
+      delete rest.lr;
+      delete rest.beta;
+      delete rest.seeds;
+      delete rest.from;
+      const flags = configFromArgs(rest);
+      let base: Partial<TrainConfig> = flags;
+      if (a.from !== undefined) {
+        if (!(String(a.from) in BUDGETS)) throw new Error(`--from expects table1|table2|table3|table4, got '${a.from}'`);
+        if (!flags.method || !flags.data) throw new Error('sweep --from needs --method and --data to pick the grid cell');
+        base = { ...gridBase(a.from as TableName, flags.method, flags.data), ...flags };
+      }
+      const seeds = Array.from({ length: num(a, 'seeds') ?? 1 }, (_, i) => (flags.seed ?? 0) + i);
+      const store = openStore(a);
+      const points = await runSweep({ base, lrs, betas, seeds }, { store, dataDir: dd, quiet: !!a.quiet, log: (l) => console.log(l) });
+      console.log('\n' + renderSweep(points, base.valSize ? 'val' : 'test'));
+      for (const p of points.filter((q) => q.error)) console.log(`lr ${p.lr} beta ${p.beta} seed ${p.seed}: ${p.error}`);
       store.close();
       return;
     }

@@ -1,0 +1,81 @@
+// Hyperparameter sweeps: the grid of lr x beta (x seeds) around a base config, each point an
+// ordinary stored run (so a sweep resumes and its runs show up in reports), ranked by the
+// accuracy on the held-out split. Meant for tuning on a train/val split (--val), as the paper
+// tuned on 45k/5k before the final runs.
+import { Store } from '../store/store';
+import { TrainConfig, TRAIN_DEFAULTS, train, validateConfig } from './train';
+import { TableName, grid } from './grids';
+
+export interface SweepSpec {
+  base: Partial<TrainConfig>;
+  lrs: number[];
+  betas: number[];
+  seeds: number[];
+}
+
+export interface SweepPoint {
+  lr: number;
+  beta: number;
+  seed: number;
+  /** Accuracy on the held-out split (val if valSize is set, else test); NaN if it diverged. */
+  heldOutAcc: number;
+  trainAcc: number;
+  sPerEpoch: number;
+  error?: string;
+}
+
+/** A table's full-profile cell for (method, data), as a sweep base (budget fields dropped). */
+export function gridBase(table: TableName, method: string, data: string): Partial<TrainConfig> {
+  const cell = grid(table, 'full', 1).find((c) => c.config.method === method && c.config.data === data);
+  if (!cell) throw new Error(`sweep: ${table} has no ${method} run on ${data}`);
+  const { epochs: _e, trainSubset: _t, testSubset: _s, seed: _d, ...rest } = cell.config;
+  return { ...rest, name: `sweep/${cell.config.name}` };
+}
+
+/** Parses "0.01,0.1" into numbers, with the flag's name in the error. */
+export function numberList(flag: string, s: string): number[] {
+  const v = s.split(',').filter(Boolean).map(Number);
+  if (!v.length || v.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`--${flag} expects positive numbers separated by commas, got '${s}'`);
+  return v;
+}
+
+export function sweepConfigs(s: SweepSpec): Partial<TrainConfig>[] {
+  const out: Partial<TrainConfig>[] = [];
+  for (const lr of s.lrs) for (const beta of s.betas) for (const seed of s.seeds) out.push({ ...s.base, lr, beta, seed });
+  return out;
+}
+
+export async function runSweep(s: SweepSpec, o: { store: Store; dataDir?: string; quiet?: boolean; log?: (l: string) => void }): Promise<SweepPoint[]> {
+  const configs = sweepConfigs(s);
+  configs.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c }));
+  const points: SweepPoint[] = [];
+  for (const [i, c] of configs.entries()) {
+    o.log?.(`[${i + 1}/${configs.length}] lr ${c.lr} beta ${c.beta} seed ${c.seed}`);
+    try {
+      const r = await train(c, { store: o.store, dataDir: o.dataDir, quiet: o.quiet });
+      const s = r.epochs.reduce((a, e) => a + e.feedbackS + e.forwardS, 0) / Math.max(1, r.epochs.length);
+      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: r.testAcc, trainAcc: r.trainAcc, sPerEpoch: s });
+    } catch (e) {
+      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: (e as Error).message });
+    }
+  }
+  return points;
+}
+
+/** Markdown table, mean over seeds per (lr, beta), best first; diverged points last. */
+export function renderSweep(points: SweepPoint[], heldOut: string): string {
+  const groups = new Map<string, SweepPoint[]>();
+  for (const p of points) groups.set(`${p.lr}|${p.beta}`, [...(groups.get(`${p.lr}|${p.beta}`) ?? []), p]);
+  const rows = [...groups.values()].map((ps) => {
+    const ok = ps.filter((p) => Number.isFinite(p.heldOutAcc));
+    const mean = (f: (p: SweepPoint) => number) => (ok.length ? ok.reduce((a, p) => a + f(p), 0) / ok.length : NaN);
+    return { lr: ps[0].lr, beta: ps[0].beta, acc: mean((p) => p.heldOutAcc), train: mean((p) => p.trainAcc), s: mean((p) => p.sPerEpoch), n: ok.length, of: ps.length };
+  });
+  rows.sort((a, b) => (Number.isNaN(a.acc) ? 1 : Number.isNaN(b.acc) ? -1 : b.acc - a.acc));
+  const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'diverged');
+  return [
+    `| lr | beta | ${heldOut} acc % | train acc % | s/epoch | runs ok |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.lr} | ${r.beta} | ${pct(r.acc)} | ${pct(r.train)} | ${Number.isFinite(r.s) ? r.s.toFixed(1) : '-'} | ${r.n}/${r.of} |`),
+  ].join('\n');
+}
