@@ -38,3 +38,12 @@ test('reproduce --methods/--data pick grid cells without changing their configs'
   assert.ok(some.every((c) => c.config.data === 'mnist' && all.includes(c)));
   assert.equal(selectCells(all, { _: [] }).length, all.length);
 });
+
+test('the full profile trains and tests on all of the data (no quick subsets from the defaults)', () => {
+  for (const table of ['table1', 'table2', 'table3', 'table4'] as TableName[])
+    for (const c of grid(table, 'full', 1)) {
+      const cfg = { ...TRAIN_DEFAULTS, ...c.config };
+      assert.equal(cfg.trainSubset, undefined, `${c.config.name}: trainSubset`);
+      assert.equal(cfg.testSubset, undefined, `${c.config.name}: testSubset`);
+    }
+});

@@ -9,16 +9,18 @@ import { MethodName } from '../methods';
 export type TableName = 'table1' | 'table2' | 'table3' | 'table4';
 export type Profile = 'quick' | 'full';
 
+/** Subsets are always set: undefined means all of the data (it must override TRAIN_DEFAULTS' quick subsets). */
 interface Budget {
   epochs: number;
-  trainSubset?: number;
-  testSubset?: number;
+  trainSubset: number | undefined;
+  testSubset: number | undefined;
 }
+const ALL_DATA = { trainSubset: undefined, testSubset: undefined };
 export const BUDGETS: Record<TableName, Record<Profile, Budget>> = {
-  table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, full: { epochs: 90 } },
-  table2: { quick: { epochs: 1, trainSubset: 512, testSubset: 500 }, full: { epochs: 90 } },
-  table3: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100 } },
-  table4: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100 } },
+  table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, full: { epochs: 90, ...ALL_DATA } },
+  table2: { quick: { epochs: 1, trainSubset: 512, testSubset: 500 }, full: { epochs: 90, ...ALL_DATA } },
+  table3: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100, ...ALL_DATA } },
+  table4: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100, ...ALL_DATA } },
 };
 
 const SGD = { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 } as const;
