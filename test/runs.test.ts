@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { train, TrainConfig } from '../src/experiments/train';
+import { train, TrainConfig, TRAIN_DEFAULTS, runKey } from '../src/experiments/train';
+import { grid } from '../src/experiments/grids';
 import { Store } from '../src/store/store';
 import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
 import { buildModel } from '../src/models';
@@ -143,5 +144,34 @@ test('a sweep runs lr x beta as stored runs on a validation split, ranks them, a
   assert.equal(store.runs().length, 4);
   const diverged = renderSweep([...points, { lr: 9, beta: 9, seed: 0, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: 'x' }], 'val');
   assert.match(diverged.split('\n').at(-1)!, /\| 9 \| 9 \| diverged/);
+  store.close();
+});
+
+test('report: quick and full runs of one setting stay in separate sections; every sweep point is listed', () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const add = (name: string, c: Partial<TrainConfig>, acc: number) => {
+    const cfg = { ...TRAIN_DEFAULTS, ...c };
+    const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: '{}' });
+    store.commitEpoch(
+      { run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' },
+      null,
+    );
+    store.finishRun(r.id, 'done', acc, acc);
+  };
+  for (const profile of ['quick', 'full'] as const) {
+    const cell = grid('table1', profile, 1).find((c) => c.config.method === 'tjml' && c.config.data === 'mnist')!;
+    add(cell.config.name!, cell.config, profile === 'full' ? 0.99 : 0.7);
+  }
+  add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
+  add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100 }, 0.6);
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const full = md.split("## table1: the paper's full budget")[1].split('## ')[0];
+  const quick = md.split('## table1: quick profile')[1].split('## ')[0];
+  assert.match(full, /\| lenet-mnist \| tjml \| 1 \| 99\.00 ± 0\.00 \| 99\.00 ± 0\.00 \| 99\.3 \|/);
+  assert.doesNotMatch(full, /70\.00/);
+  assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
+  const sweeps = md.split('## Tuning sweeps')[1];
+  assert.ok(sweeps.indexOf('| 0.02 | 0.1 |') < sweeps.indexOf('| 0.01 | 0.1 |'), 'both sweep points, best first');
   store.close();
 });

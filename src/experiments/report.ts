@@ -6,11 +6,18 @@ import { Store } from '../store/store';
 import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
+import { BUDGETS, TableName } from './grids';
 
 interface Agg {
+  /** 'table1'.., 'sweep' or 'runs'. */
   table: string;
+  /** full | quick | custom (tables); the budget decides, so quick and full runs never mix. */
+  profile: string;
   row: string;
   method: string;
+  lr: number;
+  beta: number;
+  valSize?: number;
   seeds: number;
   train: number[];
   test: number[];
@@ -20,13 +27,32 @@ interface Agg {
   budget: string;
 }
 
+/** TJML-DTP test accuracy reported in the paper (Tables 1-4; 5 seeds), for comparison only. */
+export const PAPER_TJML: Record<string, number> = {
+  'lenet-mnist': 99.3,
+  'lenet-fashion-mnist': 91.4,
+  'lenet-cifar10': 76.7,
+  'simple-vgg-cifar10': 85.2,
+  'mixer-cifar10': 56.9,
+  'reversible-mixer-cifar10': 42.8,
+};
+
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const std = (a: number[]) => (a.length > 1 ? Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / (a.length - 1)) : 0);
 const pct = (a: number[]) => `${(100 * mean(a)).toFixed(2)} ± ${(100 * std(a)).toFixed(2)}`;
 
+function profileOf(table: string, c: TrainConfig): string {
+  const b = BUDGETS[table as TableName];
+  if (!b) return 'custom';
+  const same = (x: { epochs: number; trainSubset?: number; testSubset?: number }) =>
+    x.epochs === c.epochs && x.trainSubset === c.trainSubset && x.testSubset === c.testSubset && !c.valSize;
+  return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
+}
+
 /**
- * Finished runs grouped by setting and method; seeds of one config form a group. When a setting
- * was rerun with another config (e.g. retuned), the newest config's group is the one shown.
+ * Finished runs grouped by setting, budget profile and method; seeds of one config form a group.
+ * Tables: when a setting was rerun with another config (e.g. retuned), the newest config's group
+ * is shown. Sweeps (names 'sweep/...'): every config is shown, since comparing them is the point.
  */
 export function aggregate(store: Store): Agg[] {
   const groups = new Map<string, Agg>();
@@ -35,24 +61,35 @@ export function aggregate(store: Store): Agg[] {
     if (r.status !== 'done') continue;
     const c = JSON.parse(r.config) as TrainConfig;
     const parts = r.name.split('/');
-    const [table, row] = parts.length === 3 && parts[0].startsWith('table') ? parts : ['runs', `${c.model}-${c.data}`];
+    const [table, row] =
+      parts.length === 3 && parts[0].startsWith('table')
+        ? parts
+        : parts[0] === 'sweep' && parts.length === 4
+          ? ['sweep', `${parts[1]}/${parts[2]}`]
+          : ['runs', `${c.model}-${c.data}`];
+    const profile = table === 'sweep' ? 'tuning' : profileOf(table, c);
     const { seed: _s, ...noSeed } = c;
-    const key = `${table}|${row}|${c.method}|${runKey({ ...noSeed, seed: 0 })}`;
-    newest.set(`${table}|${row}|${c.method}`, key);
+    const key = `${table}|${profile}|${row}|${c.method}|${runKey({ ...noSeed, seed: 0 })}`;
+    if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${c.method}`, key);
+    else newest.set(key, key);
     const eps = store.epochs(r.id).map(fromRow);
     const g =
       groups.get(key) ??
       ({
         table,
+        profile,
         row,
         method: c.method,
+        lr: c.lr,
+        beta: c.beta,
+        valSize: c.valSize,
         seeds: 0,
         train: [],
         test: [],
         epochS: [],
         feedbackS: [],
         curves: [],
-        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}`,
+        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}`,
       } as Agg);
     g.seeds++;
     g.train.push(r.train_acc ?? NaN);
@@ -66,21 +103,32 @@ export function aggregate(store: Store): Agg[] {
   return [...groups.entries()].filter(([k]) => shown.has(k)).map(([, g]) => g);
 }
 
-/** Markdown table for one table name, rows x methods, with speed relative to LDRL. */
-export function renderTable(aggs: Agg[], table: string): string {
-  const rows = aggs.filter((a) => a.table === table);
-  if (!rows.length) return `No finished runs for ${table}.\n`;
+/** Markdown table for one table name (and profile), rows x methods, with speed relative to LDRL. */
+export function renderTable(aggs: Agg[], table: string, profile?: string): string {
+  const rows = aggs.filter((a) => a.table === table && (!profile || a.profile === profile));
+  if (!rows.length) return `No finished runs for ${table}${profile ? ` (${profile} profile)` : ''}.\n`;
   const out = [
-    `| setting | method | seeds | train acc % | test acc % | s/epoch | feedback s/epoch | speed vs LDRL | budget |`,
-    `|---|---|---|---|---|---|---|---|---|`,
+    `| setting | method | seeds | train acc % | test acc % | paper TJML test % | s/epoch | feedback s/epoch | speed vs LDRL | budget |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
-    const ldrl = rows.find((x) => x.row === r.row && x.method === 'ldrl');
+    const ldrl = rows.find((x) => x.row === r.row && x.profile === r.profile && x.method === 'ldrl');
     const speed = ldrl ? `x${(mean(ldrl.epochS) / mean(r.epochS)).toFixed(2)}` : '-';
+    const paper = r.method === 'tjml' && PAPER_TJML[r.row] !== undefined ? PAPER_TJML[r.row].toFixed(1) : '';
     out.push(
-      `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${mean(r.epochS).toFixed(1)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
+      `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
   }
+  return out.join('\n') + '\n';
+}
+
+/** Sweep points of one setting, best held-out accuracy first. */
+export function renderSweeps(aggs: Agg[]): string {
+  const rows = aggs.filter((a) => a.table === 'sweep').sort((a, b) => a.row.localeCompare(b.row) || a.method.localeCompare(b.method) || mean(b.test) - mean(a.test));
+  if (!rows.length) return '';
+  const out = ['| setting | method | lr | beta | seeds | held-out acc % | train acc % | s/epoch | budget |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows)
+    out.push(`| ${r.row} | ${r.method} | ${r.lr} | ${r.beta} | ${r.seeds} | ${pct(r.test)} | ${pct(r.train)} | ${mean(r.epochS).toFixed(1)} | ${r.budget} |`);
   return out.join('\n') + '\n';
 }
 
@@ -94,13 +142,20 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
     `Generated by \`targetprop report\` from ${path.basename(store.file)} on ${new Date().toISOString()}. Every number below is read from the runs database; rerun the commands to reproduce.`,
     '',
   ];
-  const tables = [...new Set(aggs.map((a) => a.table))];
-  for (const t of tables) {
-    md.push(`## ${t}`, '', renderTable(aggs, t));
-    for (const row of [...new Set(aggs.filter((a) => a.table === t).map((a) => a.row))]) {
-      const rs = aggs.filter((a) => a.table === t && a.row === row);
+  const order = ['full', 'quick', 'custom'];
+  const sections = [...new Set(aggs.filter((a) => a.table !== 'sweep').map((a) => `${a.table}|${a.profile}`))].sort((x, y) => {
+    const [tx, px] = x.split('|');
+    const [ty, py] = y.split('|');
+    return tx.localeCompare(ty) || order.indexOf(px) - order.indexOf(py);
+  });
+  for (const sec of sections) {
+    const [t, prof] = sec.split('|');
+    const title = prof === 'full' ? "the paper's full budget" : prof === 'quick' ? 'quick profile (reduced budget: not comparable to the paper)' : 'other budgets';
+    md.push(`## ${t}: ${title}`, '', renderTable(aggs, t, prof));
+    for (const row of [...new Set(aggs.filter((a) => a.table === t && a.profile === prof).map((a) => a.row))]) {
+      const rs = aggs.filter((a) => a.table === t && a.profile === prof && a.row === row);
       const curves = rs.map((a) => ({ name: a.method, xs: a.curves[0].map((e) => e.epoch + 1), ys: a.curves[0].map((e) => 100 * e.testAcc) }));
-      const f1 = `${t}-${row}-curves.svg`;
+      const f1 = `${t}-${prof}-${row}-curves.svg`;
       fs.writeFileSync(path.join(outDir, f1), lineChart(curves, { title: `${row}: test accuracy (seed 0)`, xlabel: 'epoch', ylabel: 'test accuracy %' }));
       const angles = rs
         .filter((a) => a.curves[0].at(-1)?.bpAngles)
@@ -109,19 +164,21 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
           return { name: a.method, xs: ang.map((_, i) => i), ys: ang };
         });
       md.push(`![${row} learning curves](${f1})`, '');
-      const f3 = `${t}-${row}-speed.svg`;
+      const f3 = `${t}-${prof}-${row}-speed.svg`;
       fs.writeFileSync(
         path.join(outDir, f3),
         barChart(rs.map((a) => ({ label: a.method, value: mean(a.epochS) })), { title: `${row}: training time per epoch`, xlabel: 'seconds per epoch', logX: true }),
       );
       md.push(`![${row} time per epoch](${f3})`, '');
       if (angles.length) {
-        const f2 = `${t}-${row}-bp-angles.svg`;
+        const f2 = `${t}-${prof}-${row}-bp-angles.svg`;
         fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees' }));
         md.push(`![${row} BP angles](${f2})`, '');
       }
     }
   }
+  const sweeps = renderSweeps(aggs);
+  if (sweeps) md.push('## Tuning sweeps (`targetprop sweep`)', '', 'Held-out accuracy is on the validation split when the budget shows one.', '', sweeps);
   if (figure2?.length) {
     const f = 'figure2.svg';
     const s = (name: string, k: keyof TimingRow) => ({ name, xs: figure2.map((r) => r.n), ys: figure2.map((r) => r[k] as number) });
