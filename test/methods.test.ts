@@ -142,6 +142,31 @@ test('every method trains: loss goes down on a fixed batch', () => {
   }
 });
 
+test('feedback pre-training trains feedback only: the DTP reconstruction loss falls, forward weights stay', () => {
+  manualSeed(26);
+  const net = buildModel('mlp', [1, 8, 8], { hidden: 32, depth: 3, activation: 'tanh' });
+  const fb = { iterations: 5, lr: 0.05, sigma: 0.05, momentum: 0.9, init: { kind: 'default' as const }, pretrainEpochs: 1 };
+  const m = createMethod(net, cfg('dtp', { feedback: fb })) as LearnedTP;
+  assert.equal(m.pretrainEpochs, 1);
+  const x = randn([64, 1, 8, 8]).keep();
+  const recLoss = () => tidy(() => {
+    manualSeed(99); // the same corruption noise for both measurements
+    const fp = m.forwardPass(x);
+    return [1, 2].reduce((a, n) => a + m.feedbackLoss(n, fp).item(), 0);
+  });
+  const w0 = net.params().map((p) => p.data());
+  const before = recLoss();
+  for (let i = 0; i < 20; i++) m.pretrainStep(x);
+  const after = recLoss();
+  assert.ok(after < 0.7 * before, `reconstruction loss ${before} -> ${after}`);
+  net.params().forEach((p, i) => assert.deepEqual(p.data(), w0[i]));
+  assert.throws(() => createMethod(net, cfg('fwdtp', { feedback: fb })), /fwdtp: feedback is frozen/);
+  assert.throws(() => createMethod(net, cfg('drl', { feedback: { ...fb, pretrainEpochs: -1 } })), /pretrainEpochs must be an integer >= 0/);
+  m.dispose();
+  net.dispose();
+  x.dispose();
+});
+
 test('IJML/PJML run on an MLP; time for feedback and forward is reported separately', () => {
   manualSeed(25);
   const net = buildModel('mlp', [1, 4, 4], { hidden: 10, depth: 3, activation: 'leaky_relu' });

@@ -175,3 +175,14 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 |') < sweeps.indexOf('| 0.01 | 0.1 |'), 'both sweep points, best first');
   store.close();
 });
+
+test('train() runs feedback pre-training epochs before the first forward epoch', async () => {
+  const base: Partial<TrainConfig> = {
+    ...tiny, method: 'dtp', epochs: 1, beta: 0.1, lr: 0.01, diagnosticsEvery: 0,
+    feedback: { iterations: 2, lr: 0.01, sigma: 0.1, momentum: 0.9, init: { kind: 'default' } },
+  };
+  const plain = await train(base, { quiet: true });
+  const pre = await train({ ...base, feedback: { ...base.feedback, pretrainEpochs: 1 } }, { quiet: true });
+  assert.notEqual(pre.epochs[0].trainLoss, plain.epochs[0].trainLoss, 'pre-trained feedback changes the targets');
+  assert.ok(pre.epochs[0].feedbackS > plain.epochs[0].feedbackS, 'its time is feedback time');
+});

@@ -180,6 +180,9 @@ function restore(net: Network, method: Method, buf: Buffer): void {
   method.loadOptimizerState(opt);
 }
 
+/** Loader epoch indices for pre-training: their own shuffles and augmentations, apart from training's. */
+const PRETRAIN_EPOCHS_FROM = 1_000_000;
+
 export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Promise<RunResult> {
   const c: TrainConfig = { ...TRAIN_DEFAULTS, ...cfg };
   validateConfig(c);
@@ -222,6 +225,21 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     mean: ds.mean,
     std: ds.std,
   });
+  // Feedback pre-training (learned-feedback methods): only on a fresh start; its time counts as
+  // feedback time of epoch 1. A crash before epoch 1 is stored repeats it, as it repeats epoch 1.
+  let pretrainMs = 0;
+  if (start === 0 && method instanceof LearnedTP && method.pretrainEpochs > 0)
+    for (let p = 0; p < method.pretrainEpochs; p++) {
+      const bar = o.quiet ? null : new Progress({ label: `${name} feedback pre-training ${p + 1}/${method.pretrainEpochs}`, total: loader.numBatches, unit: 'img' });
+      for (const b of loader.epoch(PRETRAIN_EPOCHS_FROM + p)) {
+        pretrainMs += method.pretrainStep(b.x);
+        bar?.tick(1, b.x.shape[0], {});
+        b.x.dispose();
+        b.y.dispose();
+        await tick();
+      }
+      bar?.finish();
+    }
   let done = 0;
   for (let e = start; e < c.epochs; e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
@@ -231,7 +249,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     let loss = 0;
     let correct = 0;
     let n = 0;
-    let fb = 0;
+    let fb = e === 0 ? pretrainMs : 0;
     let fw = 0;
     let diagBatch: { x: Tensor; y: Tensor } | null = null;
     for (const b of loader.epoch(e)) {

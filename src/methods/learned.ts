@@ -23,6 +23,7 @@ export class LearnedTP extends TargetProp {
   private fbOpts: (Optimizer | null)[];
   private iters: number[];
   private sigma: number[];
+  readonly pretrainEpochs: number;
   protected feedbackFn: BlockFeedback;
 
   constructor(name: MethodName, net: Network, cfg: MethodConfig) {
@@ -34,6 +35,10 @@ export class LearnedTP extends TargetProp {
     const lrs = perBlock(f.lr, N, `${name} feedback lr`);
     if (this.iters.some((k) => !(Number.isInteger(k) && k >= 0))) throw new Error(`${name}: feedback iterations must be integers >= 0`);
     if (this.sigma.some((s) => !(s > 0))) throw new Error(`${name}: feedback sigma must be > 0`);
+    const pre = f.pretrainEpochs ?? 0;
+    if (!(Number.isInteger(pre) && pre >= 0)) throw new Error(`${name}: feedback pretrainEpochs must be an integer >= 0, got ${pre}`);
+    if (pre > 0 && name === 'fwdtp') throw new Error('fwdtp: feedback is frozen, so pretrainEpochs does not apply');
+    this.pretrainEpochs = pre;
     this.fb = net.blocks.map((b) => b.learnable(f.init));
     const trained = name !== 'fwdtp';
     this.trainsFeedback = trained;
@@ -42,6 +47,13 @@ export class LearnedTP extends TargetProp {
     );
     if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
     this.feedbackFn = (n, h, d, c) => this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c));
+  }
+
+  /** Feedback-only training on one batch (pre-training epochs); returns milliseconds spent. */
+  pretrainStep(x: Tensor): number {
+    const t0 = performance.now();
+    tidy(() => this.trainFeedback(this.forwardPass(x)));
+    return performance.now() - t0;
   }
 
   protected override trainFeedback(fp: ForwardPass): void {

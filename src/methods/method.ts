@@ -16,6 +16,8 @@ export interface FeedbackTraining {
   momentum: number;
   /** Initialisation of the parametric feedback. */
   init: FeedbackInit;
+  /** Epochs of feedback-only training before the first forward update (Meulemans et al.'s epochs_fb). */
+  pretrainEpochs?: number;
 }
 
 export interface MethodConfig {
