@@ -150,11 +150,11 @@ test('a sweep runs lr x beta as stored runs on a validation split, ranks them, a
 test('report: quick and full runs of one setting stay in separate sections; every sweep point is listed', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));
-  const add = (name: string, c: Partial<TrainConfig>, acc: number) => {
+  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS = 1) => {
     const cfg = { ...TRAIN_DEFAULTS, ...c };
     const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: '{}' });
     store.commitEpoch(
-      { run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' },
+      { run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: imgPerS, diagnostics: '{}' },
       null,
     );
     store.finishRun(r.id, 'done', acc, acc);
@@ -163,6 +163,8 @@ test('report: quick and full runs of one setting stay in separate sections; ever
     const cell = grid('table1', profile, 1).find((c) => c.config.method === 'tjml' && c.config.data === 'mnist')!;
     add(cell.config.name!, cell.config, profile === 'full' ? 0.99 : 0.7);
   }
+  const ldrl = grid('table1', 'quick', 1).find((c) => c.config.method === 'ldrl' && c.config.data === 'mnist')!;
+  add(ldrl.config.name!, ldrl.config, 0.4, 0.1);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100 }, 0.6);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
@@ -170,6 +172,8 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   const quick = md.split('## table1: quick profile')[1].split('## ')[0];
   assert.match(full, /\| lenet-mnist \| tjml \| 1 \| 99\.00 ± 0\.00 \| 99\.00 ± 0\.00 \| 99\.3 \|/);
   assert.doesNotMatch(full, /70\.00/);
+  assert.match(full, /\| 1000\.000 \| 0\.0 \| x10\.00† \|/, 'speed vs LDRL per image, from the quick LDRL run');
+  assert.match(full, /† per image against the LDRL run of this setting under the quick budget/);
   assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
   const sweeps = md.split('## Tuning sweeps')[1];
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 |') < sweeps.indexOf('| 0.01 | 0.1 |'), 'both sweep points, best first');

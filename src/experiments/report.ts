@@ -22,6 +22,8 @@ interface Agg {
   train: number[];
   test: number[];
   epochS: number[];
+  /** Milliseconds per training image (epoch time / images): comparable across budgets. */
+  msPerImage: number[];
   feedbackS: number[];
   curves: EpochMetrics[][];
   budget: string;
@@ -47,6 +49,15 @@ function profileOf(table: string, c: TrainConfig): string {
   const same = (x: { epochs: number; trainSubset?: number; testSubset?: number }) =>
     x.epochs === c.epochs && x.trainSubset === c.trainSubset && x.testSubset === c.testSubset && !c.valSize;
   return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
+}
+
+function threadsOf(engine: string): string {
+  try {
+    const t = (JSON.parse(engine) as { threads?: number }).threads;
+    return t ? `${t} thread${t > 1 ? 's' : ''}` : 'threads ?';
+  } catch {
+    return 'threads ?';
+  }
 }
 
 /**
@@ -87,14 +98,16 @@ export function aggregate(store: Store): Agg[] {
         train: [],
         test: [],
         epochS: [],
+        msPerImage: [],
         feedbackS: [],
         curves: [],
-        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}`,
+        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}, ${threadsOf(r.engine)}`,
       } as Agg);
     g.seeds++;
     g.train.push(r.train_acc ?? NaN);
     g.test.push(r.test_acc ?? NaN);
     g.epochS.push(mean(eps.map((e) => e.feedbackS + e.forwardS)));
+    g.msPerImage.push(mean(eps.map((e) => 1000 / e.imgPerS)));
     g.feedbackS.push(mean(eps.map((e) => e.feedbackS)));
     g.curves.push(eps);
     groups.set(key, g);
@@ -108,19 +121,28 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
   const rows = aggs.filter((a) => a.table === table && (!profile || a.profile === profile));
   if (!rows.length) return `No finished runs for ${table}${profile ? ` (${profile} profile)` : ''}.\n`;
   const out = [
-    `| setting | method | seeds | train acc % | test acc % | paper TJML test % | s/epoch | feedback s/epoch | speed vs LDRL | budget |`,
-    `|---|---|---|---|---|---|---|---|---|---|`,
+    `| setting | method | seeds | train acc % | test acc % | paper TJML test % | s/epoch | ms/image | feedback s/epoch | speed vs LDRL | budget |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
+  let borrowed = false;
   for (const r of rows) {
-    const ldrl = rows.find((x) => x.row === r.row && x.profile === r.profile && x.method === 'ldrl');
-    const speed = ldrl ? `x${(mean(ldrl.epochS) / mean(r.epochS)).toFixed(2)}` : '-';
+    // Per-image time, so an LDRL run of the same setting under another budget still compares.
+    const same = rows.find((x) => x.row === r.row && x.method === 'ldrl');
+    const other = aggs.find((x) => x.table === table && x.row === r.row && x.method === 'ldrl');
+    const ldrl = same ?? other;
+    const mark = !same && other ? '†' : '';
+    borrowed ||= !!mark;
+    const speed = ldrl ? `x${(mean(ldrl.msPerImage) / mean(r.msPerImage)).toFixed(2)}${mark}` : '-';
     const paper = r.method === 'tjml' && PAPER_TJML[r.row] !== undefined ? PAPER_TJML[r.row].toFixed(1) : '';
     out.push(
-      `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
+      `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
   }
+  if (borrowed) out.push('', `† per image against the LDRL run of this setting under the ${ldrlProfile(aggs, table)} budget (no LDRL run at this budget).`);
   return out.join('\n') + '\n';
 }
+
+const ldrlProfile = (aggs: Agg[], table: string) => aggs.find((a) => a.table === table && a.method === 'ldrl')?.profile ?? 'other';
 
 /** Sweep points of one setting, best held-out accuracy first. */
 export function renderSweeps(aggs: Agg[]): string {
