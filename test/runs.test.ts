@@ -167,6 +167,7 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   add(ldrl.config.name!, ldrl.config, 0.4, 0.1);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100 }, 0.6);
+  add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100, batchSize: 64 }, 0.55);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
   const full = md.split("## table1: the paper's full budget")[1].split('## ')[0];
   const quick = md.split('## table1: quick profile')[1].split('## ')[0];
@@ -176,7 +177,8 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.match(full, /† per image against the LDRL run of this setting under the quick budget/);
   assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
   const sweeps = md.split('## Tuning sweeps')[1];
-  assert.ok(sweeps.indexOf('| 0.02 | 0.1 |') < sweeps.indexOf('| 0.01 | 0.1 |'), 'both sweep points, best first');
+  assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');
+  assert.match(sweeps, /\| 0\.02 \| 0\.1 \| batchSize=64 \| 1 \| 55\.00/, 'fields that differ within a sweep are shown');
   store.close();
 });
 

@@ -18,6 +18,7 @@ interface Agg {
   lr: number;
   beta: number;
   valSize?: number;
+  config: TrainConfig;
   seeds: number;
   train: number[];
   test: number[];
@@ -69,9 +70,10 @@ export function aggregate(store: Store): Agg[] {
   const groups = new Map<string, Agg>();
   const newest = new Map<string, string>();
   for (const r of store.runs()) {
-    if (r.status !== 'done') continue;
-    const c = JSON.parse(r.config) as TrainConfig;
     const parts = r.name.split('/');
+    // diverged sweep points are listed too (as diverged): where a method blows up is a result
+    if (r.status !== 'done' && !(r.status === 'failed' && parts[0] === 'sweep')) continue;
+    const c = JSON.parse(r.config) as TrainConfig;
     const [table, row] =
       parts.length === 3 && parts[0].startsWith('table')
         ? parts
@@ -94,6 +96,7 @@ export function aggregate(store: Store): Agg[] {
         lr: c.lr,
         beta: c.beta,
         valSize: c.valSize,
+        config: c,
         seeds: 0,
         train: [],
         test: [],
@@ -144,13 +147,37 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
 
 const ldrlProfile = (aggs: Agg[], table: string) => aggs.find((a) => a.table === table && a.method === 'ldrl')?.profile ?? 'other';
 
+function leaves(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) leaves(x, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = JSON.stringify(v);
+  return out;
+}
+
+/** The fields (other than lr, beta, seed, name) where config c differs from some config of its group. */
+export function configDiff(c: TrainConfig, group: TrainConfig[]): string {
+  const mine = leaves(c);
+  const all = group.map((g) => leaves(g));
+  const keys = new Set(all.flatMap((a) => Object.keys(a)));
+  const skip = new Set(['lr', 'beta', 'seed', 'name']);
+  return [...keys]
+    .filter((k) => !skip.has(k) && all.some((a) => a[k] !== mine[k]))
+    .sort()
+    .map((k) => `${k}=${mine[k] ?? 'unset'}`)
+    .join(', ');
+}
+
 /** Sweep points of one setting, best held-out accuracy first. */
 export function renderSweeps(aggs: Agg[]): string {
-  const rows = aggs.filter((a) => a.table === 'sweep').sort((a, b) => a.row.localeCompare(b.row) || a.method.localeCompare(b.method) || mean(b.test) - mean(a.test));
+  const score = (a: Agg) => (a.test.every(Number.isFinite) ? mean(a.test) : -1);
+  const rows = aggs.filter((a) => a.table === 'sweep').sort((a, b) => a.row.localeCompare(b.row) || a.method.localeCompare(b.method) || score(b) - score(a));
   if (!rows.length) return '';
-  const out = ['| setting | method | lr | beta | seeds | held-out acc % | train acc % | s/epoch | budget |', '|---|---|---|---|---|---|---|---|---|'];
-  for (const r of rows)
-    out.push(`| ${r.row} | ${r.method} | ${r.lr} | ${r.beta} | ${r.seeds} | ${pct(r.test)} | ${pct(r.train)} | ${mean(r.epochS).toFixed(1)} | ${r.budget} |`);
+  const out = ['| setting | method | lr | beta | other settings | seeds | held-out acc % | train acc % | s/epoch | budget |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const acc = (a: number[]) => (a.some((x) => !Number.isFinite(x)) ? 'diverged' : pct(a));
+  const secs = (a: number[]) => (a.every(Number.isFinite) ? mean(a).toFixed(1) : '-');
+  for (const r of rows) {
+    const others = configDiff(r.config, rows.filter((x) => x.row === r.row && x.method === r.method).map((x) => x.config));
+    out.push(`| ${r.row} | ${r.method} | ${r.lr} | ${r.beta} | ${others} | ${r.seeds} | ${acc(r.test)} | ${acc(r.train)} | ${secs(r.epochS)} | ${r.budget} |`);
+  }
   return out.join('\n') + '\n';
 }
 
