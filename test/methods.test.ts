@@ -4,7 +4,8 @@ import { Tensor, manualSeed, randn, tensor, tidy, noGrad } from '../src/engine';
 import { buildModel, Network } from '../src/models';
 import { LearnedTP, createMethod, MethodConfig } from '../src/methods';
 import { angleDeg } from '../src/diagnostics/angles';
-import { jmlEstimates } from '../src/diagnostics/jml';
+import { blockTJML, jmlEstimates } from '../src/diagnostics/jml';
+import { TargetProp } from '../src/methods/tp';
 import { flat } from './helpers';
 
 const labels = (n: number) => tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), [n]);
@@ -163,6 +164,27 @@ test('feedback pre-training trains feedback only: the DTP reconstruction loss fa
   assert.throws(() => createMethod(net, cfg('fwdtp', { feedback: fb })), /fwdtp: feedback is frozen/);
   assert.throws(() => createMethod(net, cfg('drl', { feedback: { ...fb, pretrainEpochs: -1 } })), /pretrainEpochs must be an integer >= 0/);
   m.dispose();
+  net.dispose();
+  x.dispose();
+});
+
+test('blockTJML: 0 for exact transposed-Jacobian feedback, large for frozen random feedback', () => {
+  manualSeed(27);
+  const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });
+  const x = randn([8, 1, 28, 28]).keep();
+  const of = (method: MethodConfig['method']) => {
+    const m = createMethod(net, cfg(method)) as TargetProp;
+    const r = blockTJML(m, net, x);
+    m.dispose();
+    return r;
+  };
+  const exact = of('tjml-exact');
+  assert.ok(Number.isNaN(exact[0]), 'block 0 feedback is unused');
+  exact.slice(1).forEach((v, n) => assert.ok(v < 1e-4, `exact block ${n + 1}: ${v}`));
+  const paper = of('tjml');
+  const random = of('fwdtp');
+  random.slice(1, 3).forEach((v, n) => assert.ok(v > 0.5, `fwdtp block ${n + 1}: ${v}`));
+  paper.slice(1).forEach((v, n) => assert.ok(v < random[n + 1], `paper-mode TJML block ${n + 1} (${v}) beats random (${random[n + 1]})`));
   net.dispose();
   x.dispose();
 });

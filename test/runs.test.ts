@@ -47,10 +47,14 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.equal(run.status, 'done');
   assert.equal(s2.epochs(run.id).length, 2);
   assert.ok(full.epochs[0].bpAngles?.length === 4, 'BP angles are recorded per block');
+  assert.ok(full.epochs[0].tjml?.length === 4 && full.epochs[0].tjml.slice(1).every((v) => v >= 0), 'Jacobian matching is recorded per block');
   const again = await train(tiny, { store: s2, quiet: true });
   assert.equal(again.testAcc, full.testAcc, 'a finished run is not retrained');
   const report = writeReport(s2, path.join(dir, 'report'));
-  assert.match(fs.readFileSync(report, 'utf8'), /\| lenet-mnist \| tjml \| 1 \|/);
+  const md = fs.readFileSync(report, 'utf8');
+  assert.match(md, /\| lenet-mnist \| tjml \| 1 \|/);
+  assert.match(md, /!\[lenet-mnist Jacobian matching\]\(runs-custom-lenet-mnist-tjml\.svg\)/);
+  assert.ok(fs.existsSync(path.join(dir, 'report', 'runs-custom-lenet-mnist-tjml.svg')));
   s2.close();
 });
 

@@ -121,7 +121,8 @@ async function main(argv: string[]): Promise<void> {
           console.log(
             `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ${cfg.valSize ? 'val' : 'test'} acc ${(100 * m.testAcc).toFixed(2)}% | ` +
               `${m.imgPerS.toFixed(0)} img/s, feedback ${m.feedbackS.toFixed(1)} s, forward ${m.forwardS.toFixed(1)} s` +
-              (m.bpAngles ? ` | BP angle per block ${m.bpAngles.map((x) => x.toFixed(1)).join(', ')} deg` : ''),
+              (m.bpAngles ? ` | BP angle per block ${m.bpAngles.map((x) => x.toFixed(1)).join(', ')} deg` : '') +
+              (m.tjml ? ` | TJML per block ${m.tjml.slice(1).map((x) => x.toPrecision(2)).join(', ')}` : ''),
           ),
       });
       console.log(`done: train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}% (run ${r.runId} in ${store.file})`);

@@ -5,6 +5,8 @@
 //   PJML = ||J_F J_G J_F - J_F||^2 / ||J_F||^2 (pseudo-inverse; PJMC)
 // J_F^T v comes from autograd (VJP); J_G v and J_F u from central differences.
 import { Tensor, noGrad, randnLike, tidy, vjp } from '../engine';
+import { TargetProp } from '../methods/tp';
+import { Network } from '../models/network';
 
 export interface JMLs {
   tjml: number;
@@ -41,4 +43,38 @@ export function jmlEstimates(
       });
     return { tjml: t[0] / t[1], ijml: i[0] / i[1], pjml: p[0] / p[1] };
   });
+}
+
+/**
+ * Per block n >= 1, the relative TJML of the feedback a TP method actually uses, at the forward
+ * point of x: ||J_G - J_F^T||^2 / ||J_F^T||^2 (0: G matches the transposed Jacobian, as TJML-DTP's
+ * exact mode does; ~1 or more: unrelated, as random feedback). J_G v by central differences of
+ * the method's own G(h + d) - G(h), so nonlinear feedback (varsigma, learned) is measured as used.
+ * Block 0's feedback is never used: NaN.
+ */
+export function blockTJML(method: TargetProp, net: Network, x: Tensor, o: { probes?: number; eps?: number } = {}): number[] {
+  const probes = o.probes ?? 4;
+  const eps = o.eps ?? 1e-2;
+  return tidy(() =>
+    noGrad(() => {
+      let h = x.detach();
+      return net.blocks.map((block, n) => {
+        const [y, cache] = block.forward(h);
+        const input = h;
+        h = y.detach();
+        if (n === 0) return NaN;
+        let num = 0;
+        let den = 0;
+        for (let k = 0; k < probes; k++)
+          tidy(() => {
+            const v = randnLike(h);
+            const jt = vjp((t) => block.forward(t)[0], input, v);
+            const jg = method.feedbackDifference(n, h.sub(v.mul(eps)), v.mul(2 * eps), cache).div(2 * eps);
+            num += jg.sub(jt).square().sum().item();
+            den += jt.square().sum().item();
+          });
+        return num / den;
+      });
+    }),
+  );
 }

@@ -219,6 +219,23 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
         barChart(rs.map((a) => ({ label: a.method, value: mean(a.epochS) })), { title: `${row}: training time per epoch`, xlabel: 'seconds per epoch', logX: true }),
       );
       md.push(`![${row} time per epoch](${f3})`, '');
+      const floor = 1e-4;
+      const jml = rs
+        .filter((a) => a.curves[0].at(-1)?.tjml)
+        .map((a) => {
+          const v = a.curves[0].at(-1)!.tjml!;
+          // block 0's feedback is unused (null)
+          const pts = v.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
+          return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => Math.max(floor, y as number)) };
+        });
+      if (jml.length) {
+        const f4 = `${t}-${prof}-${row}-tjml.svg`;
+        fs.writeFileSync(
+          path.join(outDir, f4),
+          lineChart(jml, { title: `${row}: relative TJML of the feedback used, per block (last epoch; floor ${floor})`, xlabel: 'block', ylabel: '||J_G - J_F^T||^2 / ||J_F^T||^2', logY: true }),
+        );
+        md.push(`![${row} Jacobian matching](${f4})`, '');
+      }
       if (angles.length) {
         const f2 = `${t}-${prof}-${row}-bp-angles.svg`;
         fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees' }));

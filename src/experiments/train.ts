@@ -9,6 +9,8 @@ import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS
 import { LearnedTP } from '../methods/learned';
 import { Network, buildModel, MODELS } from '../models';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
+import { blockTJML } from '../diagnostics/jml';
+import { TargetProp } from '../methods/tp';
 import { Progress } from '../cli/progress';
 import { Store, packArrays, unpackArrays } from '../store/store';
 import { FeedbackMode } from '../layers';
@@ -76,6 +78,8 @@ export interface EpochMetrics {
   imgPerS: number;
   bpAngles?: number[];
   weightAngles?: { angle: number; distance: number }[];
+  /** Relative TJML of each block's feedback as used (see diagnostics/jml.ts blockTJML). */
+  tjml?: number[];
 }
 
 /** Rejects bad configs with a message naming the field, before any data is loaded. */
@@ -280,6 +284,10 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     if (diagBatch) {
       if (c.method !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, c.diagnosticsBeta);
       if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
+      if (method instanceof TargetProp) {
+        const xs = diagBatch.x;
+        m.tjml = tidy(() => blockTJML(method, net, xs.narrow(0, 0, Math.min(32, xs.shape[0]))));
+      }
       diagBatch.x.dispose();
       diagBatch.y.dispose();
     }
@@ -303,7 +311,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
           feedback_s: m.feedbackS,
           forward_s: m.forwardS,
           img_per_s: m.imgPerS,
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles }),
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml }),
         },
         e + 1 < c.epochs ? checkpointOf(net, method) : null,
       );
@@ -332,5 +340,6 @@ export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
     imgPerS: r.img_per_s,
     bpAngles: d.bpAngles ?? undefined,
     weightAngles: d.weightAngles ?? undefined,
+    tjml: d.tjml ?? undefined,
   };
 }

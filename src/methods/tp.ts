@@ -32,6 +32,10 @@ export abstract class TargetProp extends BaseMethod {
 
   /** The feedback G_n used for targets. */
   protected abstract feedbackFn: BlockFeedback;
+  /** G_n(h + d) - G_n(h): block n's feedback as the method uses it (diagnostics read it here). */
+  feedbackDifference(n: number, h: Tensor, d: Tensor, cache: unknown): Tensor {
+    return noGrad(() => this.feedbackFn(n, h, d, cache));
+  }
   /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
   protected trainFeedback(_fp: ForwardPass): void {}
   /** Whether trainFeedback does work (its time is then reported as feedback time). */
