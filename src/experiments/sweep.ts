@@ -53,8 +53,8 @@ export async function runSweep(s: SweepSpec, o: { store: Store; dataDir?: string
     o.log?.(`[${i + 1}/${configs.length}] lr ${c.lr} beta ${c.beta} seed ${c.seed}`);
     try {
       const r = await train(c, { store: o.store, dataDir: o.dataDir, quiet: o.quiet });
-      const s = r.epochs.reduce((a, e) => a + e.feedbackS + e.forwardS, 0) / Math.max(1, r.epochs.length);
-      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: r.testAcc, trainAcc: r.trainAcc, sPerEpoch: s });
+      const sPerEpoch = r.epochs.reduce((a, e) => a + e.feedbackS + e.forwardS, 0) / Math.max(1, r.epochs.length);
+      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: r.testAcc, trainAcc: r.trainAcc, sPerEpoch });
     } catch (e) {
       points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: (e as Error).message });
     }
