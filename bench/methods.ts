@@ -1,7 +1,8 @@
 // npm run bench:methods: seconds per training step of each method on one model, as ratios to
 // BP and to LDRL measured in this same process (rounds interleave methods to share the noise).
 // BENCH_MODEL=lenet|simple-vgg|mixer|reversible-mixer, BENCH_STEPS, BENCH_ROUNDS, BENCH_METHODS=bp,tjml,...
-// (default: all; bp is always included as the reference). LDRL/DRL use the grids' settings.
+// (default: all; bp is always included as the reference), BENCH_BATCH (default: each method's
+// grid batch size; set it to compare steps at one batch size). LDRL/DRL use the grids' settings.
 import { createMethod, MethodName } from '../src/methods';
 import { buildModel } from '../src/models';
 import { manualSeed, randn, tensor, tick, getNumThreads, OptimizerSpec } from '../src/engine';
@@ -24,7 +25,7 @@ async function timeStep(method: MethodName): Promise<number> {
   manualSeed(0);
   const net = buildModel(model, input, c.modelConfig ?? {});
   const m = createMethod(net, { method, lr: c.lr!, beta: c.beta ?? 0.5, optimizer: c.optimizer as OptimizerSpec, feedback: c.feedback as never });
-  const B = c.batchSize ?? 128;
+  const B = Number(process.env.BENCH_BATCH ?? c.batchSize ?? 128);
   const x = randn([B, ...input]).keep();
   const y = tensor(BigInt64Array.from({ length: B }, (_, i) => BigInt(i % 10)), [B]).keep();
   m.step(x, y);
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
   const t: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) for (const m of methods) (t[m] ??= []).push(await timeStep(m));
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  console.log(`${model}, ${getNumThreads()} threads, batch sizes from the ${table} grid, median of ${rounds} rounds x ${steps} steps`);
+  const batches = process.env.BENCH_BATCH ? `batch ${process.env.BENCH_BATCH} for every method` : `batch sizes from the ${table} grid`;
+  console.log(`${model}, ${getNumThreads()} threads, ${batches}, median of ${rounds} rounds x ${steps} steps`);
   console.log('| method | ms/image | x BP | LDRL / method |');
   console.log('|---|---|---|---|');
   const vsLdrl = (m: string) => (t.ldrl ? (med(t.ldrl) / med(t[m])).toFixed(2) : '-');
