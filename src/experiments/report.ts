@@ -15,9 +15,7 @@ interface Agg {
   profile: string;
   row: string;
   method: string;
-  lr: number;
-  beta: number;
-  valSize?: number;
+  /** The group's config (seed 0's fields; seeds differ only in seed). */
   config: TrainConfig;
   seeds: number;
   train: number[];
@@ -93,9 +91,6 @@ export function aggregate(store: Store): Agg[] {
         profile,
         row,
         method: c.method,
-        lr: c.lr,
-        beta: c.beta,
-        valSize: c.valSize,
         config: c,
         seeds: 0,
         train: [],
@@ -176,7 +171,7 @@ export function renderSweeps(aggs: Agg[]): string {
   const secs = (a: number[]) => (a.every(Number.isFinite) ? mean(a).toFixed(1) : '-');
   for (const r of rows) {
     const others = configDiff(r.config, rows.filter((x) => x.row === r.row && x.method === r.method).map((x) => x.config));
-    out.push(`| ${r.row} | ${r.method} | ${r.lr} | ${r.beta} | ${others} | ${r.seeds} | ${acc(r.test)} | ${acc(r.train)} | ${secs(r.epochS)} | ${r.budget} |`);
+    out.push(`| ${r.row} | ${r.method} | ${r.config.lr} | ${r.config.beta} | ${others} | ${r.seeds} | ${acc(r.test)} | ${acc(r.train)} | ${secs(r.epochS)} | ${r.budget} |`);
   }
   return out.join('\n') + '\n';
 }
