@@ -194,5 +194,4 @@ test('train() runs feedback pre-training epochs before the first forward epoch',
   const plain = await train(base, { quiet: true });
   const pre = await train({ ...base, feedback: { ...base.feedback, pretrainEpochs: 1 } }, { quiet: true });
   assert.notEqual(pre.epochs[0].trainLoss, plain.epochs[0].trainLoss, 'pre-trained feedback changes the targets');
-  assert.ok(pre.epochs[0].feedbackS > plain.epochs[0].feedbackS, 'its time is feedback time');
 });
