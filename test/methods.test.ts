@@ -6,7 +6,8 @@ import { LearnedTP, createMethod, MethodConfig } from '../src/methods';
 import { angleDeg } from '../src/diagnostics/angles';
 import { blockTJML, jmlEstimates } from '../src/diagnostics/jml';
 import { TargetProp } from '../src/methods/tp';
-import { flat } from './helpers';
+import { flat, relErr } from './helpers';
+import { FEEDBACK_MODES } from '../src/layers';
 
 const labels = (n: number) => tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), [n]);
 const cfg = (method: MethodConfig['method'], extra: Partial<MethodConfig> = {}): MethodConfig => ({
@@ -188,6 +189,26 @@ test('blockTJML: 0 for exact transposed-Jacobian feedback, large for frozen rand
   net.dispose();
   x.dispose();
 });
+
+test('reversible blocks: DTP targets from one inverse (G(h) = h_n) equal the full difference correction', () =>
+  tidy(() => {
+    manualSeed(28);
+    const net = buildModel('reversible-mixer', [3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 16, blocks: 2 });
+    const m = createMethod(net, cfg('tjml', { beta: 0.01 })) as TargetProp;
+    const mode = FEEDBACK_MODES.tjml;
+    assert.deepEqual(net.blocks.map((b) => b.invertsExactly(mode)), [false, true, true, false]);
+    assert.equal(buildModel('mixer', [3, 16, 16], { width: 8, blocks: 1 }).blocks[1].invertsExactly(mode), false);
+    const fp = m.forwardPass(randn([8, 3, 16, 16]));
+    // beta 0.5: offsets large enough that both forms' float32 cancellation stays far below 1e-4
+    const d = m.targetOffsets(fp, labels(8), 0.5);
+    const N = net.blocks.length;
+    const ref: Tensor[] = new Array(N + 1);
+    ref[N] = d[N];
+    for (let n = N - 1; n >= 1; n--) ref[n] = m.feedbackDifference(n, fp.hs[n + 1], ref[n + 1], fp.caches[n]);
+    for (let n = 1; n < N; n++) assert.ok(relErr(d[n], ref[n]) < 1e-4, `block ${n}: ${relErr(d[n], ref[n])}`);
+    m.dispose();
+    net.dispose();
+  }));
 
 test('IJML/PJML run on an MLP; time for feedback and forward is reported separately', () => {
   manualSeed(25);

@@ -35,6 +35,9 @@ export class AdditiveCoupling extends Layer<null> {
     const x1 = y1.sub(this.f.forward(x2)[0]);
     return cat([x1, x2], t.rank - 1);
   }
+  override invertsExactly(_m: FeedbackMode): boolean {
+    return true;
+  }
   override linearFeedback(_m: FeedbackMode): boolean {
     return false;
   }

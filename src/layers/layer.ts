@@ -68,6 +68,13 @@ export abstract class Layer<C = unknown> {
     const gh = this.feedback(h, cache, mode);
     return [gh, this.feedback(h.add(d), cache, mode).sub(gh)];
   }
+  /**
+   * True when feedback(F(x)) = x for every x up to float rounding, by construction (a reversible
+   * block), not merely approximately (a computed W^-1): DTP may then skip G(h_{n+1}) = h_n.
+   */
+  invertsExactly(_mode: FeedbackMode): boolean {
+    return false;
+  }
   /** Checks the mode is supported before training starts (throws a clear message). */
   checkMode(_mode: FeedbackMode): void {}
   describe(): string {

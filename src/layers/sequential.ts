@@ -45,6 +45,9 @@ export class Sequential extends Layer<unknown[]> {
     }
     return [point, diff];
   }
+  override invertsExactly(mode: FeedbackMode): boolean {
+    return this.layers.every((l) => l.invertsExactly(mode));
+  }
   override checkMode(mode: FeedbackMode): void {
     for (const l of this.layers) l.checkMode(mode);
   }

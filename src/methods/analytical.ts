@@ -1,6 +1,7 @@
 // TJML-DTP (the paper's Algorithm 2) and its IJML/PJML/exact variants: every feedback is the
 // analytical one of its layers, set from the current forward weights; nothing is trained.
 import { FEEDBACK_MODES, FeedbackMode } from '../layers';
+import { Tensor } from '../engine';
 import { Network } from '../models/network';
 import { MethodConfig, MethodName } from './method';
 import { BlockFeedback, TargetProp } from './tp';
@@ -30,5 +31,9 @@ export class AnalyticalTP extends TargetProp {
       }
     });
     this.feedbackFn = (n, h, d, c) => this.net.blocks[n].feedbackDiff(h, d, c as unknown[], this.mode, false)[1];
+  }
+  protected override exactInverse(n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
+    const b = this.net.blocks[n];
+    return b.invertsExactly(this.mode) ? (t, c) => b.feedback(t, c as unknown[], this.mode) : null;
   }
 }

@@ -36,6 +36,13 @@ export abstract class TargetProp extends BaseMethod {
   feedbackDifference(n: number, h: Tensor, d: Tensor, cache: unknown): Tensor {
     return noGrad(() => this.feedbackFn(n, h, d, cache));
   }
+  /**
+   * Block n's G when it inverts F_n exactly (G(h_{n+1}) = h_n), else null. Difference correction
+   * then reduces to d_n = G(h_{n+1} + d_{n+1}) - h_n: one evaluation of G instead of two.
+   */
+  protected exactInverse(_n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
+    return null;
+  }
   /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
   protected trainFeedback(_fp: ForwardPass): void {}
   /** Whether trainFeedback does work (its time is then reported as feedback time). */
@@ -63,7 +70,10 @@ export abstract class TargetProp extends BaseMethod {
       const hN = fp.hs[N];
       const d: Tensor[] = new Array(N + 1);
       d[N] = softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(-beta);
-      for (let n = N - 1; n >= 1; n--) d[n] = this.feedbackFn(n, fp.hs[n + 1], d[n + 1], fp.caches[n]);
+      for (let n = N - 1; n >= 1; n--) {
+        const inv = this.exactInverse(n);
+        d[n] = inv ? inv(fp.hs[n + 1].add(d[n + 1]), fp.caches[n]).sub(fp.hs[n]) : this.feedbackFn(n, fp.hs[n + 1], d[n + 1], fp.caches[n]);
+      }
       return d;
     });
   }
