@@ -178,7 +178,7 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.match(full, /\| lenet-mnist \| tjml \| 1 \| 99\.00 ± 0\.00 \| 99\.00 ± 0\.00 \| 99\.3 \|/);
   assert.doesNotMatch(full, /70\.00/);
   assert.match(full, /\| 1000\.000 \| 0\.0 \| x10\.00† \|/, 'speed vs LDRL per image, from the quick LDRL run');
-  assert.match(full, /† per image against the LDRL run of this setting under the quick budget/);
+  assert.match(full, /† per image against the LDRL run of this setting under the quick budget \(no LDRL run at this budget; same thread count\)/);
   assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
   const sweeps = md.split('## Tuning sweeps')[1];
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');

@@ -17,6 +17,8 @@ interface Agg {
   method: string;
   /** The group's config (seed 0's fields; seeds differ only in seed). */
   config: TrainConfig;
+  /** Intra-op threads the runs used ('2 threads'): per-image times only compare at equal counts. */
+  threads: string;
   seeds: number;
   train: number[];
   test: number[];
@@ -92,6 +94,7 @@ export function aggregate(store: Store): Agg[] {
         row,
         method: c.method,
         config: c,
+        threads: threadsOf(r.engine),
         seeds: 0,
         train: [],
         test: [],
@@ -126,7 +129,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
   for (const r of rows) {
     // Per-image time, so an LDRL run of the same setting under another budget still compares.
     const same = rows.find((x) => x.row === r.row && x.method === 'ldrl');
-    const other = aggs.find((x) => x.table === table && x.row === r.row && x.method === 'ldrl');
+    const other = aggs.find((x) => x.table === table && x.row === r.row && x.method === 'ldrl' && x.threads === r.threads);
     const ldrl = same ?? other;
     const mark = !same && other ? '†' : '';
     borrowed ||= !!mark;
@@ -136,7 +139,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
       `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
   }
-  if (borrowed) out.push('', `† per image against the LDRL run of this setting under the ${ldrlProfile(aggs, table)} budget (no LDRL run at this budget).`);
+  if (borrowed) out.push('', `† per image against the LDRL run of this setting under the ${ldrlProfile(aggs, table)} budget (no LDRL run at this budget; same thread count).`);
   return out.join('\n') + '\n';
 }
 
