@@ -86,6 +86,7 @@ export function aggregate(store: Store): Agg[] {
     if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${c.method}`, key);
     else newest.set(key, key);
     const eps = store.epochs(r.id).map(fromRow);
+    const threads = threadsOf(r.engine);
     const g =
       groups.get(key) ??
       ({
@@ -94,7 +95,7 @@ export function aggregate(store: Store): Agg[] {
         row,
         method: c.method,
         config: c,
-        threads: threadsOf(r.engine),
+        threads,
         seeds: 0,
         train: [],
         test: [],
@@ -102,7 +103,7 @@ export function aggregate(store: Store): Agg[] {
         msPerImage: [],
         feedbackS: [],
         curves: [],
-        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}, ${threadsOf(r.engine)}`,
+        budget: `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}, ${threads}`,
       } as Agg);
     g.seeds++;
     g.train.push(r.train_acc ?? NaN);
