@@ -210,6 +210,55 @@ test('reversible blocks: DTP targets from one inverse (G(h) = h_n) equal the ful
     net.dispose();
   }));
 
+test('targets and local gradients in one sweep equal the separate passes; Mixer feedbacks take their W^T part from the VJP', () =>
+  tidy(() => {
+    manualSeed(29);
+    const mode = FEEDBACK_MODES.tjml;
+    const cases: [string, MethodConfig['method'], number[], Record<string, unknown>][] = [
+      ['mixer', 'tjml', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }],
+      ['mixer', 'tjml-exact', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 1 }],
+      ['lenet', 'tjml', [8, 1, 28, 28], { channels: [4, 8], hidden: 16 }],
+      ['mixer', 'ldrl', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 1 }],
+    ];
+    for (const [model, method, shape, mc] of cases) {
+      const net = buildModel(model, shape.slice(1) as [number, number, number], mc);
+      const m = createMethod(net, cfg(method, { beta: 0.1 })) as TargetProp;
+      const x = randn(shape);
+      const y = labels(shape[0]);
+      const sep = (() => {
+        const fp = m.forwardPass(x);
+        const d = m.targetOffsets(fp, y, 0.1);
+        return { d, perBlock: m.localGradients(fp, d, 0.1) };
+      })();
+      const fp = m.forwardPass(x);
+      const fused = m.targetsAndGradients(fp, y, 0.1);
+      const what = `${model}/${method}`;
+      for (let n = 1; n < net.blocks.length; n++) assert.ok(relErr(fused.d[n], sep.d[n]) < 1e-5, `${what} d_${n}: ${relErr(fused.d[n], sep.d[n])}`);
+      // per block (a single bias can be ~0: the LN feedback centres offsets over channels)
+      fused.perBlock.forEach((gs, n) => {
+        if (!gs.length) return;
+        const e = relErr(flat(gs as Tensor[]), flat(sep.perBlock[n] as Tensor[]));
+        assert.ok(e < 1e-5, `${what} block ${n} gradient: ${e}`);
+      });
+      if (model === 'mixer' && method === 'tjml') {
+        // every residual block (token / channel MLP: the input of its last Linear) and the head (LN output)
+        const pts = net.blocks.map((b, n) => b.vjpPoints(fp.caches[n] as never, mode).length);
+        assert.deepEqual(pts.slice(1), new Array(net.blocks.length - 1).fill(1));
+        // and feedbackDiff does use a VJP handed to it: a wrong one changes the result
+        const b = net.blocks[2];
+        const c = fp.caches[2] as never;
+        const d = randn(fp.hs[3].shape);
+        const [pt] = b.vjpPoints(c, mode);
+        const right = b.feedbackDiff(fp.hs[3], d, c, mode, false)[1];
+        const wrong = b.feedbackDiff(fp.hs[3], d, c, mode, false, new Map([[pt, pt.mul(0)]]))[1];
+        assert.ok(relErr(wrong, right) > 0.1, 'the VJP handed to feedbackDiff was ignored');
+      }
+      if (method === 'tjml-exact') assert.deepEqual(net.blocks.map((b, n) => b.vjpPoints(fp.caches[n] as never, FEEDBACK_MODES.exact).length), [0, 0, 0, 0]);
+      m.dispose();
+      net.dispose();
+    }
+  }));
+
 test('IJML/PJML run on an MLP; time for feedback and forward is reported separately', () => {
   manualSeed(25);
   const net = buildModel('mlp', [1, 4, 4], { hidden: 10, depth: 3, activation: 'leaky_relu' });

@@ -36,6 +36,9 @@ export class Activation extends Layer<Cache> {
   override linearFeedback(mode: FeedbackMode): boolean {
     return mode.activation === 'linear';
   }
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return mode.activation === 'linear';
+  }
   /** LeakyReLU's varsigma is piecewise linear: its difference is formed without cancellation. */
   override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
     if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode, needPoint);

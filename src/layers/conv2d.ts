@@ -36,6 +36,9 @@ export class Conv2d extends Layer<Cache> {
     this.checkMode(mode);
     return this.transposed(t, this.weight, c);
   }
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return mode.linear === 'transpose';
+  }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear !== 'transpose')
       throw new Error(`conv2d has no '${mode.linear}' feedback (inverse/pseudo-inverse are defined for linear layers only)`);

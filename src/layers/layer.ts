@@ -33,6 +33,12 @@ export interface LearnedFeedback<C = unknown> {
   weightPairs: [Tensor, Tensor, boolean][];
 }
 
+/**
+ * VJPs the local losses computed anyway, by forward tensor: J^T d at that tensor for the
+ * block's target offset d. Where a feedback is exactly J^T, its difference is this VJP.
+ */
+export type VjpAt = Map<Tensor, Tensor>;
+
 export interface FeedbackInit {
   /** 'default': PyTorch's default init of the feedback layer; 'uniform': U(-scale, scale). */
   kind: 'default' | 'uniform';
@@ -61,12 +67,27 @@ export abstract class Layer<C = unknown> {
    * [G(h), G(h + d) - G(h)]: the difference that difference correction needs. For linear G it
    * is G(d), computed directly: the difference of two large points loses float32 precision
    * when d is small (beta -> 0). G(h) is only formed when `needPoint` (a nonlinear feedback
-   * further down needs it) or when the difference needs it; otherwise null.
+   * further down needs it) or when the difference needs it; otherwise null. `vjp` may hold the
+   * VJPs at this layer's vjpPoints, which replace the top J^T feedbacks' differences.
    */
-  feedbackDiff(h: Tensor, d: Tensor, cache: C, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+  feedbackDiff(h: Tensor, d: Tensor, cache: C, mode: FeedbackMode, needPoint = true, _vjp?: VjpAt): [Tensor | null, Tensor] {
     if (this.linearFeedback(mode)) return [needPoint ? this.feedback(h, cache, mode) : null, this.feedback(d, cache, mode)];
     const gh = this.feedback(h, cache, mode);
     return [gh, this.feedback(h.add(d), cache, mode).sub(gh)];
+  }
+  /** True when feedback(t) is exactly J^T t at the forward point (so it equals autograd's VJP). */
+  transposeFeedback(_mode: FeedbackMode): boolean {
+    return false;
+  }
+  /**
+   * Forward tensors (with their graph) at which the VJP of this layer's output, with the target
+   * offset as grad-output, is the first part of feedbackDiff's difference: the input of the top
+   * run of layers whose feedback is J^T. The local losses' VJP passes through these tensors anyway,
+   * so a method can ask autograd for them for free and hand them to feedbackDiff (one GEMM saved per
+   * MLP branch of a Mixer). Empty when there is no such run, or when it covers the whole layer.
+   */
+  vjpPoints(_cache: C, _mode: FeedbackMode): Tensor[] {
+    return [];
   }
   /**
    * True when feedback(F(x)) = x for every x up to float rounding, by construction (a reversible

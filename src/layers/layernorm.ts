@@ -42,6 +42,9 @@ export class LayerNorm extends Layer<Cache> {
       return g.sub(proj).mul(c.rstd);
     });
   }
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return mode.layerNorm === 'exact';
+  }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear !== 'transpose') throw new Error(`layernorm is not invertible: no '${mode.linear}' feedback`);
   }

@@ -37,6 +37,9 @@ export class Linear extends Layer<null> {
   override feedbackDiff(h: Tensor, d: Tensor, c: null, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
     return [needPoint ? this.feedback(h, c, mode) : null, tidy(() => d.matmul(this.feedbackMatrix(mode)))];
   }
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return mode.linear === 'transpose';
+  }
   override checkMode(mode: FeedbackMode): void {
     if (mode.linear === 'inverse' && this.din !== this.dout)
       throw new Error(`linear ${this.din}->${this.dout} has no inverse feedback (IJML needs a square weight; use pjml)`);

@@ -21,6 +21,9 @@ export class MaxPool2d extends Layer<Cache> {
     if (mode.pool === 'adjoint') return maxPool2dAdjoint(t, c.x, this.k, this.stride, this.padding, c.idx);
     return maxUnpool2d(t, c.idx, [c.x.shape[2], c.x.shape[3]]);
   }
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return mode.pool === 'adjoint';
+  }
   override describe(): string {
     return `maxpool${this.k}/${this.stride}${this.padding ? `p${this.padding}` : ''}`;
   }

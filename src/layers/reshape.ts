@@ -2,8 +2,15 @@
 import { Tensor } from '../engine';
 import { FeedbackMode, Layer } from './layer';
 
+/** A permutation (or averaging) layer: its feedback is J^T in every mode. */
+abstract class ShapeLayer<C> extends Layer<C> {
+  override transposeFeedback(_m: FeedbackMode): boolean {
+    return true;
+  }
+}
+
 /** [B, ...] -> [B, prod(...)] */
-export class Flatten extends Layer<number[]> {
+export class Flatten extends ShapeLayer<number[]> {
   readonly kind = 'flatten';
   forward(x: Tensor): [Tensor, number[]] {
     return [x.flatten(1), x.shape];
@@ -14,7 +21,7 @@ export class Flatten extends Layer<number[]> {
 }
 
 /** Conv features [B, C, H, W] -> tokens [B, H*W, C] (patch embedding output). */
-export class ToTokens extends Layer<number[]> {
+export class ToTokens extends ShapeLayer<number[]> {
   readonly kind = 'to-tokens';
   forward(x: Tensor): [Tensor, number[]] {
     const [b, c, h, w] = x.shape;
@@ -26,7 +33,7 @@ export class ToTokens extends Layer<number[]> {
 }
 
 /** Swaps two dimensions (token mixing works on [B, C, T]). */
-export class Transpose extends Layer<null> {
+export class Transpose extends ShapeLayer<null> {
   readonly kind = 'transpose';
   constructor(readonly a: number, readonly b: number) {
     super();
@@ -40,7 +47,7 @@ export class Transpose extends Layer<null> {
 }
 
 /** Mean over tokens [B, T, C] -> [B, C]. G*(t) = (1/T) 1 t (eqs. 36-37), exactly J^T. */
-export class TokenMean extends Layer<number> {
+export class TokenMean extends ShapeLayer<number> {
   readonly kind = 'token-mean';
   forward(x: Tensor): [Tensor, number] {
     return [x.mean([1]), x.shape[1]];

@@ -1,9 +1,15 @@
 // Composition F = F_k o ... o F_1. Its analytical feedback applies the layers' feedbacks in
 // reverse order, G = G_1 o ... o G_k (eq. 41); the same holds for learned feedbacks.
 import { Tensor } from '../engine';
-import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
+import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback, VjpAt } from './layer';
 
-export class Sequential extends Layer<unknown[]> {
+/** Each layer's cache and each layer's input (a forward tensor, with its graph, for vjpPoints). */
+export interface SequentialCache {
+  layers: unknown[];
+  inputs: Tensor[];
+}
+
+export class Sequential extends Layer<SequentialCache> {
   readonly kind = 'sequential';
   constructor(readonly layers: Layer[]) {
     super();
@@ -12,36 +18,67 @@ export class Sequential extends Layer<unknown[]> {
   override params(): Tensor[] {
     return this.layers.flatMap((l) => l.params());
   }
-  forward(x: Tensor): [Tensor, unknown[]] {
-    const caches: unknown[] = [];
+  forward(x: Tensor): [Tensor, SequentialCache] {
+    const c: SequentialCache = { layers: [], inputs: [] };
     let h = x;
     for (const l of this.layers) {
-      const [y, c] = l.forward(h);
-      caches.push(c);
+      c.inputs.push(h);
+      const [y, lc] = l.forward(h);
+      c.layers.push(lc);
       h = y;
     }
-    return [h, caches];
+    return [h, c];
   }
-  feedback(t: Tensor, caches: unknown[], mode: FeedbackMode): Tensor {
+  feedback(t: Tensor, c: SequentialCache, mode: FeedbackMode): Tensor {
+    return this.feedbackThrough(t, c, mode, this.layers.length, 0);
+  }
+  /** Layers [from-1 .. to]'s feedbacks applied to t, top first. */
+  private feedbackThrough(t: Tensor, c: SequentialCache, mode: FeedbackMode, from: number, to: number): Tensor {
     let g = t;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].feedback(g, caches[i], mode);
+    for (let i = from - 1; i >= to; i--) g = this.layers[i].feedback(g, c.layers[i], mode);
     return g;
   }
   override linearFeedback(mode: FeedbackMode): boolean {
     return this.layers.every((l) => l.linearFeedback(mode));
   }
-  override feedbackDiff(h: Tensor, d: Tensor, caches: unknown[], mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+  override transposeFeedback(mode: FeedbackMode): boolean {
+    return this.layers.every((l) => l.transposeFeedback(mode));
+  }
+  /** Index of the lowest layer of the top run whose feedbacks are all J^T (length if none). */
+  private transposeRunStart(mode: FeedbackMode): number {
+    let i = this.layers.length;
+    while (i > 0 && this.layers[i - 1].transposeFeedback(mode)) i--;
+    return i;
+  }
+  override vjpPoints(c: SequentialCache, mode: FeedbackMode): Tensor[] {
+    const k = this.layers.length;
+    const i = this.transposeRunStart(mode);
+    if (i === k) return this.layers[k - 1].vjpPoints(c.layers[k - 1], mode);
+    return i > 0 ? [c.inputs[i]] : [];
+  }
+  override feedbackDiff(h: Tensor, d: Tensor, c: SequentialCache, mode: FeedbackMode, needPoint = true, vjp?: VjpAt): [Tensor | null, Tensor] {
+    const k = this.layers.length;
+    const pointBelow = (i: number) => needPoint || this.layers.slice(0, i).some((l) => !l.linearFeedback(mode));
     let point: Tensor | null = h;
     let diff = d;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    let i = k - 1;
+    // The top J^T run's difference is the VJP at its input, when the caller has it.
+    const run = vjp ? this.transposeRunStart(mode) : k;
+    const known = run < k ? vjp?.get(c.inputs[run]) : undefined;
+    if (known) {
+      diff = known;
+      point = pointBelow(run) ? this.feedbackThrough(h, c, mode, k, run) : null;
+      i = run - 1;
+    }
+    for (; i >= 0; i--) {
       // Layer i's output point is needed only if a layer below it (or the caller) uses points.
       // Once no point is carried, every layer left is linear (that is why it was dropped).
       if (!point) {
-        diff = this.layers[i].feedback(diff, caches[i], mode);
+        diff = this.layers[i].feedback(diff, c.layers[i], mode);
         continue;
       }
-      const below = needPoint || this.layers.slice(0, i).some((l) => !l.linearFeedback(mode));
-      [point, diff] = this.layers[i].feedbackDiff(point, diff, caches[i], mode, below);
+      // Only the top layer can hold vjpPoints (they lie on the top run's path).
+      [point, diff] = this.layers[i].feedbackDiff(point, diff, c.layers[i], mode, pointBelow(i), i === k - 1 ? vjp : undefined);
     }
     return [point, diff];
   }
@@ -51,13 +88,13 @@ export class Sequential extends Layer<unknown[]> {
   override checkMode(mode: FeedbackMode): void {
     for (const l of this.layers) l.checkMode(mode);
   }
-  override learnable(init: FeedbackInit): LearnedFeedback<unknown[]> {
+  override learnable(init: FeedbackInit): LearnedFeedback<SequentialCache> {
     const parts = this.layers.map((l) => l.learnable(init));
     return {
       params: parts.flatMap((p) => p.params),
-      apply: (t, caches) => {
+      apply: (t, c) => {
         let g = t;
-        for (let i = parts.length - 1; i >= 0; i--) g = parts[i].apply(g, caches[i]);
+        for (let i = parts.length - 1; i >= 0; i--) g = parts[i].apply(g, c.layers[i]);
         return g;
       },
       weightPairs: parts.flatMap((p) => p.weightPairs),

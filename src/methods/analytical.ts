@@ -1,6 +1,6 @@
 // TJML-DTP (the paper's Algorithm 2) and its IJML/PJML/exact variants: every feedback is the
 // analytical one of its layers, set from the current forward weights; nothing is trained.
-import { FEEDBACK_MODES, FeedbackMode } from '../layers';
+import { FEEDBACK_MODES, FeedbackMode, SequentialCache } from '../layers';
 import { Tensor } from '../engine';
 import { Network } from '../models/network';
 import { MethodConfig, MethodName } from './method';
@@ -30,10 +30,13 @@ export class AnalyticalTP extends TargetProp {
         throw new Error(`${name} on ${net.name}, block ${n} (${b.describe()}): ${(e as Error).message}`);
       }
     });
-    this.feedbackFn = (n, h, d, c) => this.net.blocks[n].feedbackDiff(h, d, c as unknown[], this.mode, false)[1];
+    this.feedbackFn = (n, h, d, c, vjp) => this.net.blocks[n].feedbackDiff(h, d, c as SequentialCache, this.mode, false, vjp)[1];
+  }
+  protected override vjpPoints(n: number, cache: unknown): Tensor[] {
+    return this.net.blocks[n].vjpPoints(cache as SequentialCache, this.mode);
   }
   protected override exactInverse(n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
     const b = this.net.blocks[n];
-    return b.invertsExactly(this.mode) ? (t, c) => b.feedback(t, c as unknown[], this.mode) : null;
+    return b.invertsExactly(this.mode) ? (t, c) => b.feedback(t, c as SequentialCache, this.mode) : null;
   }
 }

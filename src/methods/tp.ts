@@ -4,17 +4,24 @@
 //   3. first target t_N = h_N - beta dCE_sum/dh_N = h_N - beta (softmax(h_N) - onehot(y));
 //   4. difference correction t_n = G_n(t_{n+1}) + h_n - G_n(h_{n+1})  (DTP, Lee et al. 2015);
 //   5. local losses ||F_n(h_n) - t_{n+1}||^2 / (2 beta), averaged over the batch; one step.
+// Steps 4 and 5 run together, block by block from the top: block n's local-loss VJP (grad-output
+// -d_{n+1} / (beta B)) passes through the tensors where its feedback starts with exact J^T
+// layers (a Linear's W^T), so it hands their VJP to the feedback instead of recomputing it.
 // Targets are carried as offsets d_n = t_n - h_n: with d_n = G_n(h_{n+1} + d_{n+1}) - G_n(h_{n+1})
 // formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
 // (so the same lr means the same step as BP; scalingDTP's 0.5||.||^2 loss is beta times ours).
 import { Tensor, grad, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
+import { VjpAt } from '../layers';
 import { Network } from '../models/network';
 import { BaseMethod } from './base';
 import { Gradients, MethodConfig, MethodName, StepResult } from './method';
 
-/** G_n(h + d) - G_n(h) for block n: maps an offset at h in block n's output space to its input space. */
-export type BlockFeedback = (n: number, h: Tensor, d: Tensor, cache: unknown) => Tensor;
+/**
+ * G_n(h + d) - G_n(h) for block n: maps an offset at h in block n's output space to its input
+ * space. `vjp`: VJPs of block n's output with grad-output d at the block's vjpPoints, if computed.
+ */
+export type BlockFeedback = (n: number, h: Tensor, d: Tensor, cache: unknown, vjp?: VjpAt) => Tensor;
 
 export interface ForwardPass {
   /** h_0 = x, h_1 .. h_N, all detached. */
@@ -43,6 +50,10 @@ export abstract class TargetProp extends BaseMethod {
   protected exactInverse(_n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
     return null;
   }
+  /** Forward tensors of block n at which its VJP gives part of its feedback (see Layer.vjpPoints). */
+  protected vjpPoints(_n: number, _cache: unknown): Tensor[] {
+    return [];
+  }
   /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
   protected trainFeedback(_fp: ForwardPass): void {}
   /** Whether trainFeedback does work (its time is then reported as feedback time). */
@@ -63,22 +74,29 @@ export abstract class TargetProp extends BaseMethod {
     return { hs, outs, caches };
   }
 
-  /** Target offsets d_n = t_n - h_n for n = 1 .. N (index 0 is unused). */
+  /** d_N = -beta (softmax(h_N) - onehot(y)): the output target's offset. */
+  private outputOffset(hN: Tensor, y: Tensor, beta: number): Tensor {
+    return noGrad(() => softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(-beta));
+  }
+
+  /** d_n from d_{n+1} through block n's feedback (difference correction). */
+  private offsetBelow(fp: ForwardPass, n: number, dUp: Tensor, vjp?: VjpAt): Tensor {
+    const inv = this.exactInverse(n);
+    return inv ? inv(fp.hs[n + 1].add(dUp), fp.caches[n]).sub(fp.hs[n]) : this.feedbackFn(n, fp.hs[n + 1], dUp, fp.caches[n], vjp);
+  }
+
+  /** Target offsets d_n = t_n - h_n for n = 1 .. N (index 0 is unused), without the local losses. */
   targetOffsets(fp: ForwardPass, y: Tensor, beta: number): Tensor[] {
     return noGrad(() => {
       const N = this.net.blocks.length;
-      const hN = fp.hs[N];
       const d: Tensor[] = new Array(N + 1);
-      d[N] = softmax(hN, 1).sub(oneHot(y, hN.shape[1])).mul(-beta);
-      for (let n = N - 1; n >= 1; n--) {
-        const inv = this.exactInverse(n);
-        d[n] = inv ? inv(fp.hs[n + 1].add(d[n + 1]), fp.caches[n]).sub(fp.hs[n]) : this.feedbackFn(n, fp.hs[n + 1], d[n + 1], fp.caches[n]);
-      }
+      d[N] = this.outputOffset(fp.hs[N], y, beta);
+      for (let n = N - 1; n >= 1; n--) d[n] = this.offsetBelow(fp, n, d[n + 1]);
       return d;
     });
   }
 
-  /** Gradients of the local losses for a given forward pass and target offsets. */
+  /** Gradients of the local losses for a given forward pass and target offsets (one VJP). */
   localGradients(fp: ForwardPass, d: Tensor[], beta: number): (Tensor | null)[][] {
     const params = this.net.blocks.map((b) => b.params());
     const B = fp.hs[0].shape[0];
@@ -90,11 +108,34 @@ export abstract class TargetProp extends BaseMethod {
     return params.map((ps) => ps.map(() => flat[k++]));
   }
 
+  /**
+   * Target offsets and local-loss gradients in one sweep from the top (what a step uses): block
+   * n's VJP with grad-output d_{n+1} yields its parameters' gradients (scaled afterwards by
+   * -1/(beta B), as localGradients) and, at its vjpPoints, the J^T part of its feedback difference.
+   * Equal to targetOffsets + localGradients up to float rounding (tested).
+   */
+  targetsAndGradients(fp: ForwardPass, y: Tensor, beta: number): { d: Tensor[]; perBlock: (Tensor | null)[][] } {
+    const N = this.net.blocks.length;
+    const scale = -1 / (beta * fp.hs[0].shape[0]);
+    const d: Tensor[] = new Array(N + 1);
+    const perBlock: (Tensor | null)[][] = new Array(N);
+    d[N] = this.outputOffset(fp.hs[N], y, beta);
+    for (let n = N - 1; n >= 0; n--) {
+      const ps = this.net.blocks[n].params();
+      const pts = n >= 1 && ps.length && !this.exactInverse(n) ? this.vjpPoints(n, fp.caches[n]) : [];
+      const g = ps.length ? grad([fp.outs[n]], [...ps, ...pts], [d[n + 1]]) : [];
+      noGrad(() => {
+        perBlock[n] = ps.map((_, i) => g[i]?.mul(scale) ?? null);
+        if (n >= 1) d[n] = this.offsetBelow(fp, n, d[n + 1], vjpMap(pts, g.slice(ps.length)));
+      });
+    }
+    return { d, perBlock };
+  }
+
   gradients(x: Tensor, y: Tensor, beta = this.cfg.beta): Gradients {
     const fp = this.forwardPass(x);
-    const t = this.targetOffsets(fp, y, beta);
     const logits = fp.hs[fp.hs.length - 1];
-    return { perBlock: this.localGradients(fp, t, beta), logits, loss: noGrad(() => crossEntropy(logits, y)) };
+    return { perBlock: this.targetsAndGradients(fp, y, beta).perBlock, logits, loss: noGrad(() => crossEntropy(logits, y)) };
   }
 
   step(x: Tensor, y: Tensor): StepResult {
@@ -107,10 +148,15 @@ export abstract class TargetProp extends BaseMethod {
         this.trainFeedback(fp);
         fbMs = performance.now() - f0;
       }
-      const t = this.targetOffsets(fp, y, this.cfg.beta);
-      this.opt.step(this.localGradients(fp, t, this.cfg.beta).flat());
+      this.opt.step(this.targetsAndGradients(fp, y, this.cfg.beta).perBlock.flat());
       return this.batchStats(fp.hs[fp.hs.length - 1], y);
     });
     return { loss, correct, n: x.shape[0], feedbackMs: fbMs, forwardMs: performance.now() - t0 - fbMs };
   }
+}
+
+function vjpMap(points: Tensor[], vjps: (Tensor | null)[]): VjpAt {
+  const m: VjpAt = new Map();
+  points.forEach((p, i) => vjps[i] && m.set(p, vjps[i]!));
+  return m;
 }
