@@ -12,8 +12,8 @@ import { Store } from '../src/store/store';
 import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
 import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
-import { writeReport } from '../src/experiments/report';
-import { renderSweep, runSweep } from '../src/experiments/sweep';
+import { aggregate, renderSweeps, writeReport } from '../src/experiments/report';
+import { runSweep, sweepName } from '../src/experiments/sweep';
 
 const tiny: Partial<TrainConfig> = {
   model: 'lenet',
@@ -139,15 +139,21 @@ test('a sweep runs lr x beta as stored runs on a validation split, ranks them, a
   assert.equal(store.runs().length, 4, 'each point is its own run');
   assert.ok(points.every((p) => p.heldOutAcc >= 0 && p.heldOutAcc <= 1 && !p.error));
   assert.notEqual(new Set(points.map((p) => p.heldOutAcc)).size, 1, 'the grid points train differently');
-  const table = renderSweep(points, 'val');
-  const accs = [...table.matchAll(/^\| [\d.e-]+ \| [\d.e-]+ \| ([\d.]+) \|/gm)].map((m) => Number(m[1]));
-  assert.equal(accs.length, 4);
+  const [name, row, method] = sweepName(base);
+  assert.deepEqual([name, row], [`sweep/custom/${base.model}-${base.data}/${base.method}`, `custom/${base.model}-${base.data}`]);
+  assert.ok(store.runs().every((r) => r.name === name), 'a sweep from flags is named so the report groups it');
+  const table = renderSweeps(aggregate(store), { row, method });
+  const accs = [...table.matchAll(/^\| [^|]+ \| [^|]+ \| [\d.e-]+ \| [\d.e-]+ \| [^|]* \| 1 \| ([\d.]+) /gm)].map((m) => Number(m[1]));
+  assert.equal(accs.length, 4, table);
   assert.deepEqual(accs, [...accs].sort((a, b) => b - a), 'best first');
   const again = await runSweep(spec, { store, quiet: true });
   assert.deepEqual(again.map((p) => p.heldOutAcc), points.map((p) => p.heldOutAcc), 'rerun resumes the stored runs');
   assert.equal(store.runs().length, 4);
-  const diverged = renderSweep([...points, { lr: 9, beta: 9, seed: 0, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: 'x' }], 'val');
-  assert.match(diverged.split('\n').at(-1)!, /\| 9 \| 9 \| diverged/);
+  const [blown] = await runSweep({ ...spec, lrs: [1e6], betas: [0.5] }, { store, quiet: true });
+  assert.match(blown.error ?? '', /diverged/);
+  const lines = renderSweeps(aggregate(store), { row, method }).trim().split('\n');
+  assert.equal(lines.length, 2 + 5);
+  assert.match(lines.at(-1)!, /\| 1000000 \| 0.5 \| .*\| diverged \|/, 'diverged points are listed, last');
   store.close();
 });
 

@@ -165,10 +165,10 @@ export function configDiff(c: TrainConfig, group: TrainConfig[]): string {
     .join(', ');
 }
 
-/** Sweep points of one setting, best held-out accuracy first. */
-export function renderSweeps(aggs: Agg[]): string {
+/** Sweep points per setting (or only `only`'s), best held-out accuracy first, diverged ones last. */
+export function renderSweeps(aggs: Agg[], only?: { row: string; method: string }): string {
   const score = (a: Agg) => (a.test.every(Number.isFinite) ? mean(a.test) : -1);
-  const rows = aggs.filter((a) => a.table === 'sweep').sort((a, b) => a.row.localeCompare(b.row) || a.method.localeCompare(b.method) || score(b) - score(a));
+  const rows = aggs.filter((a) => a.table === 'sweep' && (!only || (a.row === only.row && a.method === only.method))).sort((a, b) => a.row.localeCompare(b.row) || a.method.localeCompare(b.method) || score(b) - score(a));
   if (!rows.length) return '';
   const out = ['| setting | method | lr | beta | other settings | seeds | held-out acc % | train acc % | s/epoch | budget |', '|---|---|---|---|---|---|---|---|---|---|'];
   const acc = (a: number[]) => (a.some((x) => !Number.isFinite(x)) ? 'diverged' : pct(a));

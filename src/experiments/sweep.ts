@@ -39,9 +39,21 @@ export function numberList(flag: string, s: string): number[] {
   return v;
 }
 
+/**
+ * Sweep runs are named sweep/<source>/<model-data>/<method> (source: the grid table, or 'custom'
+ * for a sweep from flags), so that the report lists them together; returns [name, row, method].
+ */
+export function sweepName(base: Partial<TrainConfig>): [string, string, string] {
+  const c = { ...TRAIN_DEFAULTS, ...base };
+  const parts = base.name?.split('/') ?? [];
+  const [src, row, method] = parts.length === 4 && parts[0] === 'sweep' ? parts.slice(1) : ['custom', `${c.model}-${c.data}`, c.method];
+  return [`sweep/${src}/${row}/${method}`, `${src}/${row}`, method];
+}
+
 export function sweepConfigs(s: SweepSpec): Partial<TrainConfig>[] {
   const out: Partial<TrainConfig>[] = [];
-  for (const lr of s.lrs) for (const beta of s.betas) for (const seed of s.seeds) out.push({ ...s.base, lr, beta, seed });
+  const [name] = sweepName(s.base);
+  for (const lr of s.lrs) for (const beta of s.betas) for (const seed of s.seeds) out.push({ ...s.base, name, lr, beta, seed });
   return out;
 }
 
@@ -60,22 +72,4 @@ export async function runSweep(s: SweepSpec, o: { store: Store; dataDir?: string
     }
   }
   return points;
-}
-
-/** Markdown table, mean over seeds per (lr, beta), best first; diverged points last. */
-export function renderSweep(points: SweepPoint[], heldOut: string): string {
-  const groups = new Map<string, SweepPoint[]>();
-  for (const p of points) groups.set(`${p.lr}|${p.beta}`, [...(groups.get(`${p.lr}|${p.beta}`) ?? []), p]);
-  const rows = [...groups.values()].map((ps) => {
-    const ok = ps.filter((p) => Number.isFinite(p.heldOutAcc));
-    const mean = (f: (p: SweepPoint) => number) => (ok.length ? ok.reduce((a, p) => a + f(p), 0) / ok.length : NaN);
-    return { lr: ps[0].lr, beta: ps[0].beta, acc: mean((p) => p.heldOutAcc), train: mean((p) => p.trainAcc), s: mean((p) => p.sPerEpoch), n: ok.length, of: ps.length };
-  });
-  rows.sort((a, b) => (Number.isNaN(a.acc) ? 1 : Number.isNaN(b.acc) ? -1 : b.acc - a.acc));
-  const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'diverged');
-  return [
-    `| lr | beta | ${heldOut} acc % | train acc % | s/epoch | runs ok |`,
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.lr} | ${r.beta} | ${pct(r.acc)} | ${pct(r.train)} | ${Number.isFinite(r.s) ? r.s.toFixed(1) : '-'} | ${r.n}/${r.of} |`),
-  ].join('\n');
 }
