@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, manualSeed, randn, tensor, tidy, noGrad } from '../src/engine';
 import { buildModel, Network } from '../src/models';
-import { LearnedTP, createMethod, MethodConfig } from '../src/methods';
+import { LearnedTP, createMethod, FeedbackTraining, MethodConfig } from '../src/methods';
 import { angleDeg } from '../src/diagnostics/angles';
 import { blockTJML, jmlEstimates } from '../src/diagnostics/jml';
 import { TargetProp } from '../src/methods/tp';
@@ -144,27 +144,31 @@ test('every method trains: loss goes down on a fixed batch', () => {
   }
 });
 
-test('feedback pre-training trains feedback only: the DTP reconstruction loss falls, forward weights stay', () => {
+test('feedback pre-training trains feedback only (SGD and Adam): the DTP reconstruction loss falls, forward weights stay', () => {
   manualSeed(26);
   const net = buildModel('mlp', [1, 8, 8], { hidden: 32, depth: 3, activation: 'tanh' });
-  const fb = { iterations: 5, lr: 0.05, sigma: 0.05, momentum: 0.9, init: { kind: 'default' as const }, pretrainEpochs: 1 };
-  const m = createMethod(net, cfg('dtp', { feedback: fb })) as LearnedTP;
-  assert.equal(m.pretrainEpochs, 1);
   const x = randn([64, 1, 8, 8]).keep();
-  const recLoss = () => tidy(() => {
-    manualSeed(99); // the same corruption noise for both measurements
-    const fp = m.forwardPass(x);
-    return [1, 2].reduce((a, n) => a + m.feedbackLoss(n, fp).item(), 0);
-  });
-  const w0 = net.params().map((p) => p.data());
-  const before = recLoss();
-  for (let i = 0; i < 20; i++) m.pretrainStep(x);
-  const after = recLoss();
-  assert.ok(after < 0.7 * before, `reconstruction loss ${before} -> ${after}`);
-  net.params().forEach((p, i) => assert.deepEqual(p.data(), w0[i]));
-  assert.throws(() => createMethod(net, cfg('fwdtp', { feedback: fb })), /fwdtp: feedback is frozen/);
-  assert.throws(() => createMethod(net, cfg('drl', { feedback: { ...fb, pretrainEpochs: -1 } })), /pretrainEpochs must be an integer >= 0/);
-  m.dispose();
+  const base: FeedbackTraining = { iterations: 5, lr: 0.05, sigma: 0.05, momentum: 0.9, init: { kind: 'default' }, pretrainEpochs: 1 };
+  for (const fb of [base, { ...base, optimizer: 'adam', lr: 0.01 } as FeedbackTraining]) {
+    const m = createMethod(net, cfg('dtp', { feedback: fb })) as LearnedTP;
+    assert.equal(m.pretrainEpochs, 1);
+    const recLoss = () =>
+      tidy(() => {
+        manualSeed(99); // the same corruption noise for both measurements
+        const fp = m.forwardPass(x);
+        return [1, 2].reduce((a, n) => a + m.feedbackLoss(n, fp).item(), 0);
+      });
+    const w0 = net.params().map((p) => p.data());
+    const before = recLoss();
+    for (let i = 0; i < 20; i++) m.pretrainStep(x);
+    const after = recLoss();
+    assert.ok(after < 0.7 * before, `${fb.optimizer ?? 'sgd'}: reconstruction loss ${before} -> ${after}`);
+    net.params().forEach((p, i) => assert.deepEqual(p.data(), w0[i]));
+    m.dispose();
+  }
+  assert.throws(() => createMethod(net, cfg('fwdtp', { feedback: base })), /fwdtp: feedback is frozen/);
+  assert.throws(() => createMethod(net, cfg('drl', { feedback: { ...base, pretrainEpochs: -1 } })), /pretrainEpochs must be an integer >= 0/);
+  assert.throws(() => createMethod(net, cfg('dtp', { feedback: { ...base, optimizer: 'rmsprop' as never } })), /feedback optimizer must be 'sgd' or 'adam', got 'rmsprop'/);
   net.dispose();
   x.dispose();
 });

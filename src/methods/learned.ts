@@ -4,7 +4,7 @@
 //   dtp    reconstruction loss MSE(G(F(x + e)), x + e) (Lee et al. 2015, eq. 6);
 //   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
 // The first block's feedback is never used for targets, so it is never trained.
-import { Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
+import { Adam, Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
 import { LearnedFeedback } from '../layers';
 import { Network } from '../models/network';
 import { FeedbackTraining, MethodConfig, MethodName, perBlock } from './method';
@@ -42,9 +42,10 @@ export class LearnedTP extends TargetProp {
     this.fb = net.blocks.map((b) => b.learnable(f.init));
     const trained = name !== 'fwdtp';
     this.trainsFeedback = trained;
-    this.fbOpts = this.fb.map((g, n) =>
-      trained && n > 0 && g.params.length && this.iters[n] > 0 ? new SGD(g.params, { lr: lrs[n], momentum: f.momentum }) : null,
-    );
+    const kind = f.optimizer ?? 'sgd';
+    if (kind !== 'sgd' && kind !== 'adam') throw new Error(`${name}: feedback optimizer must be 'sgd' or 'adam', got '${kind}'`);
+    const opt = (ps: Tensor[], lr: number): Optimizer => (kind === 'adam' ? new Adam(ps, { lr }) : new SGD(ps, { lr, momentum: f.momentum }));
+    this.fbOpts = this.fb.map((g, n) => (trained && n > 0 && g.params.length && this.iters[n] > 0 ? opt(g.params, lrs[n]) : null));
     if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
     this.feedbackFn = (n, h, d, c) => this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c));
   }

@@ -9,8 +9,13 @@ export type MethodName = (typeof METHODS)[number];
 export interface FeedbackTraining {
   /** Feedback updates per batch, per block (a number applies to all blocks). */
   iterations: number | number[];
-  /** Feedback SGD learning rate per block. */
+  /** Feedback learning rate per block. */
   lr: number | number[];
+  /**
+   * Feedback optimizer: 'sgd' (with `momentum`; default) or 'adam', which Meulemans et al. use
+   * for DTP/DRL: their losses are means over all elements, so SGD steps shrink with layer size.
+   */
+  optimizer?: 'sgd' | 'adam';
   /** Noise scale sigma per block. */
   sigma: number | number[];
   momentum: number;
