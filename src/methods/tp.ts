@@ -5,8 +5,9 @@
 //   4. difference correction t_n = G_n(t_{n+1}) + h_n - G_n(h_{n+1})  (DTP, Lee et al. 2015);
 //   5. local losses ||F_n(h_n) - t_{n+1}||^2 / (2 beta), averaged over the batch; one step.
 // Steps 4 and 5 run together, block by block from the top: block n's local-loss VJP (grad-output
-// -d_{n+1} / (beta B)) passes through the tensors where its feedback starts with exact J^T
-// layers (a Linear's W^T), so it hands their VJP to the feedback instead of recomputing it.
+// d_{n+1}, gradients scaled by -1/(beta B) afterwards) passes through the tensors where its
+// feedback starts with exact J^T layers (a Linear's W^T), and hands the VJP there to the feedback
+// instead of recomputing it. targetOffsets / localGradients do the two steps apart (the reference).
 // Targets are carried as offsets d_n = t_n - h_n: with d_n = G_n(h_{n+1} + d_{n+1}) - G_n(h_{n+1})
 // formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
