@@ -173,6 +173,34 @@ test('feedback pre-training trains feedback only (SGD and Adam): the DTP reconst
   x.dispose();
 });
 
+test("DTP's penultimate target is the gradient step (Lee et al. 2015): the top block feeds back its exact J^T, untrained", () =>
+  tidy(() => {
+    manualSeed(30);
+    const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });
+    const x = randn([8, 1, 28, 28]);
+    const y = labels(8);
+    const fb: FeedbackTraining = { iterations: 2, lr: 0.01, sigma: 0.1, momentum: 0.9, init: { kind: 'default' } };
+    const N = net.blocks.length;
+    const exact = createMethod(net, cfg('tjml-exact')) as TargetProp;
+    const dtp = createMethod(net, cfg('dtp', { feedback: fb })) as LearnedTP;
+    const learnedTop = createMethod(net, cfg('dtp', { feedback: { ...fb, topTarget: 'learned' } })) as LearnedTP;
+    assert.equal(dtp.gradientTop, true, 'the default for dtp');
+    const drl = createMethod(net, cfg('drl', { feedback: fb })) as LearnedTP;
+    assert.equal(drl.gradientTop, false, 'the default for drl');
+    const fp = exact.forwardPass(x);
+    const ref = exact.targetOffsets(fp, y, 0.1)[N - 1]; // -beta dL/dh_{N-1}, L = summed CE
+    assert.ok(relErr(dtp.targetOffsets(fp, y, 0.1)[N - 1], ref) < 1e-5);
+    assert.ok(relErr(learnedTop.targetOffsets(fp, y, 0.1)[N - 1], ref) > 0.5);
+    const topFb = dtp.fb[N - 1].params.map((p) => p.data());
+    const lowFb = dtp.fb[N - 2].params.map((p) => p.data());
+    dtp.step(x, y);
+    dtp.fb[N - 1].params.forEach((p, i) => assert.deepEqual(p.data(), topFb[i], 'the unused top feedback is not trained'));
+    assert.ok(dtp.fb[N - 2].params.some((p, i) => relErr(p, tensor(lowFb[i], p.shape)) > 0), 'lower feedbacks train');
+    assert.throws(() => createMethod(net, cfg('dtp', { feedback: { ...fb, topTarget: 'top' as never } })), /topTarget must be 'gradient' or 'learned', got 'top'/);
+    [exact, dtp, learnedTop, drl].forEach((m) => m.dispose());
+    net.dispose();
+  }));
+
 test('blockTJML: 0 for exact transposed-Jacobian feedback, large for frozen random feedback', () => {
   manualSeed(27);
   const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });

@@ -38,10 +38,12 @@ export function bpAngles(method: Method, net: Network, x: Tensor, y: Tensor, bet
 
 /** Per block of a learned-feedback method: angle and relative distance ||F - G|| / ||F||. */
 export function weightAngles(m: LearnedTP): { angle: number; distance: number }[] {
-  return m.fb.map((fb) =>
+  const top = m.fb.length - 1;
+  return m.fb.map((fb, n) =>
     noGrad(() =>
       tidy(() => {
-        if (!fb.weightPairs.length) return { angle: NaN, distance: NaN };
+        // a gradient top feeds back W^T itself: its unused learnable weights say nothing
+        if (!fb.weightPairs.length || (m.gradientTop && n === top)) return { angle: NaN, distance: NaN };
         const F = fb.weightPairs.map(([f]) => f);
         const G = fb.weightPairs.map(([, g, transposed]) => (transposed ? g.T : g));
         const dist = tidy(() => {

@@ -46,12 +46,13 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
     case 'dtp':
     case 'drl':
       // DTP: best of `targetprop sweep` lr {0.001, 0.005, 0.02} x beta {0.01, 0.1, 0.5} on MNIST
-      // (8k train / 2k val, 3 epochs): every lr >= 0.005 diverged. DRL reuses it (not swept).
+      // (10k train / 2k val, 3 epochs): every lr >= 0.005 diverged. DRL reuses it (not swept).
+      // DTP's topTarget is explicit so that runs keyed before it existed are not mistaken for these.
       return {
         lr: 0.001,
         beta: 0.01,
         batchSize: 256,
-        feedback: { ...FB, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
+        feedback: { ...FB, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05], ...(m === 'dtp' ? { topTarget: 'gradient' as const } : {}) },
       };
     case 'fwdtp':
       // best of two sweeps on MNIST (8k/2k, 3 epochs): lr {1e-4 .. 0.1} x beta {0.01 .. 0.47};

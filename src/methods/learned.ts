@@ -5,7 +5,7 @@
 //   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
 // The first block's feedback is never used for targets, so it is never trained.
 import { Adam, Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
-import { LearnedFeedback } from '../layers';
+import { FEEDBACK_MODES, LearnedFeedback, SequentialCache } from '../layers';
 import { Network } from '../models/network';
 import { FeedbackTraining, MethodConfig, MethodName, perBlock } from './method';
 import { BlockFeedback, ForwardPass, TargetProp } from './tp';
@@ -24,6 +24,8 @@ export class LearnedTP extends TargetProp {
   private iters: number[];
   private sigma: number[];
   readonly pretrainEpochs: number;
+  /** The top block feeds back its exact J^T (topTarget 'gradient'). */
+  readonly gradientTop: boolean;
   protected feedbackFn: BlockFeedback;
 
   constructor(name: MethodName, net: Network, cfg: MethodConfig) {
@@ -45,9 +47,14 @@ export class LearnedTP extends TargetProp {
     const kind = f.optimizer ?? 'sgd';
     if (kind !== 'sgd' && kind !== 'adam') throw new Error(`${name}: feedback optimizer must be 'sgd' or 'adam', got '${kind}'`);
     const opt = (ps: Tensor[], lr: number): Optimizer => (kind === 'adam' ? new Adam(ps, { lr }) : new SGD(ps, { lr, momentum: f.momentum }));
-    this.fbOpts = this.fb.map((g, n) => (trained && n > 0 && g.params.length && this.iters[n] > 0 ? opt(g.params, lrs[n]) : null));
+    const top = f.topTarget ?? (name === 'dtp' ? 'gradient' : 'learned');
+    if (top !== 'gradient' && top !== 'learned') throw new Error(`${name}: feedback topTarget must be 'gradient' or 'learned', got '${top}'`);
+    this.gradientTop = top === 'gradient';
+    const learned = (n: number) => n > 0 && !(this.gradientTop && n === N - 1);
+    this.fbOpts = this.fb.map((g, n) => (trained && learned(n) && g.params.length && this.iters[n] > 0 ? opt(g.params, lrs[n]) : null));
     if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
-    this.feedbackFn = (n, h, d, c) => this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c));
+    this.feedbackFn = (n, h, d, c) =>
+      learned(n) ? this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c)) : net.blocks[n].feedbackDiff(h, d, c as SequentialCache, FEEDBACK_MODES.exact, false)[1];
   }
 
   /** Feedback-only training on one batch (pre-training epochs); returns milliseconds spent. */
@@ -106,7 +113,7 @@ export class LearnedTP extends TargetProp {
         let r = h;
         for (let m = N - 1; m > n; m--) {
           const cm = fp.caches[m];
-          r = noGrad(() => this.fb[m].apply(r, cm).add(fp.hs[m]).sub(this.fb[m].apply(fp.hs[m + 1], cm)));
+          r = noGrad(() => fp.hs[m].add(this.feedbackFn(m, fp.hs[m + 1], r.sub(fp.hs[m + 1]), cm)));
         }
         const rec = G(r, c).add(x).sub(G(y, c));
         // (1/sigma^2) MSE, as Meulemans et al.'s DRL loss

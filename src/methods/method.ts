@@ -21,6 +21,12 @@ export interface FeedbackTraining {
   momentum: number;
   /** Initialisation of the parametric feedback. */
   init: FeedbackInit;
+  /**
+   * The top block's feedback: 'gradient' (its exact J^T, never trained: the penultimate target is
+   * the gradient step h_{N-1} - beta dL/dh_{N-1}, as in Lee et al. 2015's DTP, Algorithm 1) or
+   * 'learned'. Default: 'gradient' for dtp, 'learned' for the others.
+   */
+  topTarget?: 'gradient' | 'learned';
   /** Epochs of feedback-only training before the first forward update (Meulemans et al.'s epochs_fb). */
   pretrainEpochs?: number;
 }
