@@ -55,12 +55,13 @@ function lenetMethod(m: MethodName): Partial<TrainConfig> {
         feedback: { ...FB, optimizer: 'adam', iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05], pretrainEpochs: 1, topTarget: 'gradient' },
       };
     case 'drl':
-      // DTP's earlier setting (lr >= 0.005 diverged with it); not swept.
+      // Sweep on the same split at lr 0.005 / beta 0.01: gradient top + SGD feedback 90.5 % val;
+      // a learned top (Meulemans et al.'s) diverged, Adam feedback collapsed in epoch 3.
       return {
-        lr: 0.001,
+        lr: 0.005,
         beta: 0.01,
         batchSize: 256,
-        feedback: { ...FB, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05] },
+        feedback: { ...FB, iterations: [0, 5, 5, 5], lr: [0, 1e-3, 1e-3, 1e-3], sigma: [0.1, 0.1, 0.1, 0.05], topTarget: 'gradient' },
       };
     case 'fwdtp':
       // best of two sweeps on MNIST (8k/2k, 3 epochs): lr {1e-4 .. 0.1} x beta {0.01 .. 0.47};
