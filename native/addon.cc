@@ -14,6 +14,7 @@
 #include <c10/core/GradMode.h>
 
 #include <atomic>
+#include <dlfcn.h>
 #include <mutex>
 #include <unordered_map>
 #include <c10/core/CPUAllocator.h>
@@ -625,6 +626,32 @@ OP(setNumThreads) {
   return info.Env().Undefined();
 }
 OP(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+
+// OpenBLAS's own entry points, looked up at run time: which BLAS serves libblas.so.3 (and whether
+// it threads with pthreads or with the OpenMP pool libtorch also uses) is Debian's alternatives' choice.
+template <typename F>
+F blasSym(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+OP(setBlasThreads) {
+  auto set = blasSym<void (*)(int)>("openblas_set_num_threads");
+  if (set) set(static_cast<int>(I(info, 0)));
+  return Napi::Boolean::New(info.Env(), set != nullptr);
+}
+OP(blasInfo) {
+  auto o = Napi::Object::New(info.Env());
+  auto cfg = blasSym<char* (*)()>("openblas_get_config");
+  auto par = blasSym<int (*)()>("openblas_get_parallel");
+  auto nth = blasSym<int (*)()>("openblas_get_num_threads");
+  auto core = blasSym<char* (*)()>("openblas_get_corename");
+  o.Set("name", cfg ? "openblas" : "other");
+  if (cfg) o.Set("config", std::string(cfg()));
+  if (core) o.Set("core", std::string(core()));
+  // openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP
+  if (par) o.Set("threading", par() == 2 ? "openmp" : par() == 1 ? "pthread" : "sequential");
+  if (nth) o.Set("threads", nth());
+  return o;
+}
 OP(runtimeInfo) {
   auto o = Napi::Object::New(info.Env());
   o.Set("parallel", at::get_parallel_info());
@@ -657,7 +684,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   EXPORT(zeroInPlace)
   EXPORT(setRequiresGrad) EXPORT(requiresGrad) EXPORT(gradOf) EXPORT(clearGrad) EXPORT(backward) EXPORT(grad)
   EXPORT(setGradEnabled)
-  EXPORT(setNumThreads) EXPORT(getNumThreads) EXPORT(runtimeInfo)
+  EXPORT(setNumThreads) EXPORT(getNumThreads) EXPORT(runtimeInfo) EXPORT(setBlasThreads) EXPORT(blasInfo)
 #undef EXPORT
   return exports;
 }

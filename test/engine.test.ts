@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import {
   Adam, SGD, activation, conv2d, layerNorm, layerNormStats, leakyReluDiff, ones, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
   matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, vjp, zeros,
+  blasInfo,
+  getNumThreads,
+  setNumThreads,
 } from '../src/engine';
 import { maxDiff, relErr } from './helpers';
 
@@ -163,4 +166,20 @@ test('optimizer state round-trips through checkpoints without leaking tensors', 
   assert.deepEqual(b.state().map((x) => [...x]), saved.map((x) => [...x]));
   [a, b].forEach((o) => o.dispose());
   p.dispose();
+});
+
+test("OpenBLAS follows libtorch's thread count when both share the OpenMP pool, else stays at one thread", (t) => {
+  const b = blasInfo();
+  if (b.name !== 'openblas') return t.skip('the BLAS is not OpenBLAS');
+  const n = getNumThreads();
+  const expected = (k: number) => (b.threading === 'openmp' ? k : 1);
+  assert.equal(b.threads, expected(n), JSON.stringify(b));
+  try {
+    setNumThreads(1);
+    assert.equal(blasInfo().threads, 1);
+    setNumThreads(2);
+    assert.equal(blasInfo().threads, expected(2));
+  } finally {
+    setNumThreads(n);
+  }
 });

@@ -79,6 +79,18 @@ export interface NativeModule {
   setNumThreads(n: Num): void;
   getNumThreads(): number;
   runtimeInfo(): { parallel: string; config: string; threads: number };
+  /** Sets OpenBLAS's thread count; false when the BLAS is not OpenBLAS. */
+  setBlasThreads(n: Num): boolean;
+  blasInfo(): BlasInfo;
+}
+
+/** The BLAS serving GEMMs, as OpenBLAS reports itself ('other' when it is not OpenBLAS). */
+export interface BlasInfo {
+  name: 'openblas' | 'other';
+  config?: string;
+  core?: string;
+  threading?: 'openmp' | 'pthread' | 'sequential';
+  threads?: number;
 }
 
 function findAddon(): string {
@@ -94,11 +106,18 @@ function findAddon(): string {
   );
 }
 
-// One BLAS thread: libtorch parallelises with OpenMP itself; two thread pools oversubscribe
-// the cores (engines.md measured 0.78-2.2 s per VGG step with both at 2).
+// A pthreads OpenBLAS keeps its own pool: held at one thread, or it and libtorch's OpenMP pool
+// oversubscribe the cores (engines.md: 0.78-2.2 s per VGG step with both at 2). The OpenMP build
+// (what setup installs) shares libtorch's pool, so its GEMMs use every thread (setThreads below).
 process.env.OPENBLAS_NUM_THREADS ??= '1';
 process.env.OMP_NUM_THREADS ??= String(os.availableParallelism());
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const native: NativeModule = require(findAddon());
-native.setNumThreads(Number(process.env.TARGETPROP_THREADS ?? os.availableParallelism()));
+
+/** Intra-op threads for libtorch, and for OpenBLAS when it shares libtorch's OpenMP pool. */
+export function setThreads(n: number): void {
+  native.setNumThreads(n);
+  if (native.blasInfo().threading === 'openmp') native.setBlasThreads(n);
+}
+setThreads(Number(process.env.TARGETPROP_THREADS ?? os.availableParallelism()));

@@ -1,5 +1,5 @@
 // Tensor creation, neural-network kernels and autograd entry points.
-import { native } from './native';
+import { native, setThreads } from './native';
 import { DType, Shape, Tensor, withGrad } from './tensor';
 
 const T = (h: ReturnType<typeof native.randn>) => new Tensor(h);
@@ -164,6 +164,7 @@ export function vjp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
 
 // ---------- runtime ----------
 
-export const setNumThreads = (n: number) => native.setNumThreads(n);
+export const setNumThreads = (n: number) => setThreads(n);
 export const getNumThreads = () => native.getNumThreads();
 export const runtimeInfo = () => native.runtimeInfo();
+export const blasInfo = () => native.blasInfo();

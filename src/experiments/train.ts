@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { BatchLoader, NO_AUGMENT } from '../data/loader';
 import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -206,7 +206,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     config: JSON.stringify(c),
     seed: c.seed,
     git: gitCommit(),
-    engine: JSON.stringify({ threads: getNumThreads(), node: process.version }),
+    engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
   });
   const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
   if (run?.status === 'done') {
