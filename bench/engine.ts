@@ -1,13 +1,15 @@
 // npm run bench:engine: BP training steps on LeNet and the 5-block VGG, here and in PyTorch
 // (bench/reference/torch_step.py, Debian python3-torch), alternated in one invocation; prints
 // img/s for both and the ratio (ours / PyTorch). Needs Debian python3-torch (`apt-get install python3-torch`; PYTHON overrides the interpreter).
+// Under an OpenMP OpenBLAS it also times SGEMM and a Mixer BP step with OpenBLAS at one thread
+// against all threads, alternated in this process: what sharing libtorch's pool buys.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createMethod } from '../src/methods';
 import { buildModel } from '../src/models';
-import { getNumThreads, manualSeed, matmul, randn, tensor, tidy, tick } from '../src/engine';
+import { blasInfo, getNumThreads, manualSeed, matmul, randn, setBlasThreads, tensor, tidy, tick } from '../src/engine';
 
-const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4) };
+const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4), mixer: 8 };
 const BATCH = 128;
 
 async function ours(model: string): Promise<number> {
@@ -58,9 +60,25 @@ function sgemm(): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
+  const b = blasInfo();
+  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${b.name} ${b.threading ?? ''} ${b.threads ?? ''} threads, core ${b.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const ratios: string[] = [];
+  const blas = blasInfo();
+  if (blas.threading === 'openmp') {
+    const n = getNumThreads();
+    const t: Record<string, number[]> = { g1: [], gn: [], m1: [], mn: [] };
+    for (let r = 0; r < rounds; r++) {
+      setBlasThreads(1);
+      t.g1.push(sgemm());
+      t.m1.push(await ours('mixer'));
+      setBlasThreads(n);
+      t.gn.push(sgemm());
+      t.mn.push(await ours('mixer'));
+    }
+    const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
+    console.log(`OpenMP OpenBLAS at 1 vs ${n} threads (median of ${rounds}): sgemm ${med(t.g1).toFixed(0)} vs ${med(t.gn).toFixed(0)} GFLOP/s; mixer BP ${med(t.m1).toFixed(0)} vs ${med(t.mn).toFixed(0)} img/s (x${(med(t.mn) / med(t.m1)).toFixed(2)})`);
+  }
   for (const model of ['lenet', 'simple-vgg']) {
     const a: number[] = [];
     const b: number[] = [];

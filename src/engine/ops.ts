@@ -168,3 +168,5 @@ export const setNumThreads = (n: number) => setThreads(n);
 export const getNumThreads = () => native.getNumThreads();
 export const runtimeInfo = () => native.runtimeInfo();
 export const blasInfo = () => native.blasInfo();
+/** OpenBLAS's own thread count (setNumThreads sets it with libtorch's under an OpenMP OpenBLAS); false if not OpenBLAS. */
+export const setBlasThreads = (n: number) => native.setBlasThreads(n);
