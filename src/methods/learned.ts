@@ -2,6 +2,7 @@
 //   fwdtp  G fixed at its random init (Shibuya et al. 2023);
 //   ldrl   local difference reconstruction loss (Ernoult et al. 2022, eqs. 9-11);
 //   dtp    reconstruction loss MSE(G(F(x + e)), x + e) (Lee et al. 2015, eq. 6);
+//          the penultimate target is a gradient step (their Algorithm 1): feedback.topTarget;
 //   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
 // The first block's feedback is never used for targets, so it is never trained.
 import { Adam, Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
