@@ -160,9 +160,10 @@ test('a sweep runs lr x beta as stored runs on a validation split, ranks them, a
 test('report: quick and full runs of one setting stay in separate sections; every sweep point is listed', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));
-  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS = 1) => {
+  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS = 1, threads?: number) => {
     const cfg = { ...TRAIN_DEFAULTS, ...c };
-    const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: '{}' });
+    const engine = threads ? JSON.stringify({ threads }) : '{}';
+    const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine });
     store.commitEpoch(
       { run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: imgPerS, diagnostics: '{}' },
       null,
@@ -175,6 +176,8 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   }
   const ldrl = grid('table1', 'quick', 1).find((c) => c.config.method === 'ldrl' && c.config.data === 'mnist')!;
   add(ldrl.config.name!, ldrl.config, 0.4, 0.1);
+  const dtp = grid('table1', 'quick', 1).find((c) => c.config.method === 'dtp' && c.config.data === 'mnist')!;
+  add(dtp.config.name!, dtp.config, 0.3, 1, 1); // one thread; the LDRL run's count differs
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100 }, 0.6);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100, batchSize: 64 }, 0.55);
@@ -186,6 +189,7 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.match(full, /\| 1000\.000 \| 0\.0 \| x10\.00† \|/, 'speed vs LDRL per image, from the quick LDRL run');
   assert.match(full, /† per image against the LDRL run of this setting under the quick budget \(no LDRL run at this budget; same thread count\)/);
   assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
+  assert.match(quick, /\| lenet-mnist \| dtp \| 1 \| 30\.00 .*\| 1000\.000 \| 0\.0 \| - \|/, 'no speed ratio across thread counts');
   const sweeps = md.split('## Tuning sweeps')[1];
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');
   assert.match(sweeps, /\| 0\.02 \| 0\.1 \| batchSize=64 \| 1 \| 55\.00/, 'fields that differ within a sweep are shown');

@@ -128,8 +128,9 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
   ];
   let borrowed = false;
   for (const r of rows) {
-    // Per-image time, so an LDRL run of the same setting under another budget still compares.
-    const same = rows.find((x) => x.row === r.row && x.method === 'ldrl');
+    // Per-image time at the same thread count, so an LDRL run of the same setting under another
+    // budget still compares; runs at other thread counts never do.
+    const same = rows.find((x) => x.row === r.row && x.method === 'ldrl' && x.threads === r.threads);
     const other = aggs.find((x) => x.table === table && x.row === r.row && x.method === 'ldrl' && x.threads === r.threads);
     const ldrl = same ?? other;
     const mark = !same && other ? '†' : '';
