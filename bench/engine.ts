@@ -59,12 +59,13 @@ function sgemm(): number {
   });
 }
 
+const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
+
 async function main(): Promise<void> {
-  const b = blasInfo();
-  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${b.name} ${b.threading ?? ''} ${b.threads ?? ''} threads, core ${b.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
+  const blas = blasInfo();
+  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${blas.name} ${blas.threading ?? ''} ${blas.threads ?? ''} threads, core ${blas.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const ratios: string[] = [];
-  const blas = blasInfo();
   if (blas.threading === 'openmp') {
     const n = getNumThreads();
     const t: Record<string, number[]> = { g1: [], gn: [], m1: [], mn: [] };
@@ -76,7 +77,6 @@ async function main(): Promise<void> {
       t.gn.push(sgemm());
       t.mn.push(await ours('mixer'));
     }
-    const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
     console.log(`OpenMP OpenBLAS at 1 vs ${n} threads (median of ${rounds}): sgemm ${med(t.g1).toFixed(0)} vs ${med(t.gn).toFixed(0)} GFLOP/s; mixer BP ${med(t.m1).toFixed(0)} vs ${med(t.mn).toFixed(0)} img/s (x${(med(t.mn) / med(t.m1)).toFixed(2)})`);
   }
   for (const model of ['lenet', 'simple-vgg']) {
@@ -86,7 +86,6 @@ async function main(): Promise<void> {
       a.push(await ours(model));
       b.push(torchRef(model));
     }
-    const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
     console.log(`${model}: targetprop ${med(a).toFixed(0)} img/s, pytorch ${med(b).toFixed(0)} img/s (batch ${BATCH}, ${getNumThreads()} threads, median of ${rounds})`);
     ratios.push(`${model} ${(med(a) / med(b)).toFixed(2)}`);
   }

@@ -20,7 +20,6 @@ export interface SweepPoint {
   /** Accuracy on the held-out split (val if valSize is set, else test); NaN if it diverged. */
   heldOutAcc: number;
   trainAcc: number;
-  sPerEpoch: number;
   error?: string;
 }
 
@@ -65,10 +64,9 @@ export async function runSweep(s: SweepSpec, o: { store: Store; dataDir?: string
     o.log?.(`[${i + 1}/${configs.length}] lr ${c.lr} beta ${c.beta} seed ${c.seed}`);
     try {
       const r = await train(c, { store: o.store, dataDir: o.dataDir, quiet: o.quiet });
-      const sPerEpoch = r.epochs.reduce((a, e) => a + e.feedbackS + e.forwardS, 0) / Math.max(1, r.epochs.length);
-      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: r.testAcc, trainAcc: r.trainAcc, sPerEpoch });
+      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: r.testAcc, trainAcc: r.trainAcc });
     } catch (e) {
-      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: NaN, trainAcc: NaN, sPerEpoch: NaN, error: (e as Error).message });
+      points.push({ lr: c.lr!, beta: c.beta!, seed: c.seed!, heldOutAcc: NaN, trainAcc: NaN, error: (e as Error).message });
     }
   }
   return points;
