@@ -124,6 +124,41 @@ test('FWDTP feedback weights never change while the forward weights train', () =
   net.dispose();
 });
 
+test("FWDTP feedback init 'forward': random feedback with W^T's scale, so lower updates have BP's size", () => {
+  manualSeed(29);
+  const net = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 256 });
+  const x = randn([32, 1, 28, 28]).keep();
+  const y = labels(32);
+  const withInit = (kind: 'default' | 'forward') => {
+    const m = createMethod(net, cfg('fwdtp', { feedback: { iterations: 0, lr: 0, sigma: 1, momentum: 0, init: { kind } } })) as LearnedTP;
+    // every feedback weight is drawn within its forward weight's init bound, and fills it
+    const within = m.fb.flatMap((g) => g.weightPairs).map(([f, b]) => {
+      const fanIn = f.shape.slice(1).reduce((a, c) => a * c, 1);
+      return tidy(() => b.abs().amax().item()) * Math.sqrt(fanIn);
+    });
+    // block 2 (FC 256) takes its target through the 10 -> 256 random feedback of the head
+    const ratio = tidy(() => {
+      const bp = createMethod(net, cfg('bp'));
+      const g = bp.gradients(x, y).perBlock[2] as Tensor[];
+      const t = m.gradients(x, y, 0.1).perBlock[2] as Tensor[];
+      bp.dispose();
+      return flat(t).norm().item() / flat(g).norm().item();
+    });
+    m.dispose();
+    return { within, ratio };
+  };
+  const fwd = withInit('forward');
+  fwd.within.forEach((v) => assert.ok(v <= 1 + 1e-6 && v > 0.9, `forward-scaled feedback fills the forward bound: ${v}`));
+  assert.ok(fwd.ratio > 0.5 && fwd.ratio < 2, `forward init: |FWDTP update| / |BP gradient| = ${fwd.ratio}`);
+  // PyTorch's default init of a 10 -> 256 layer is sqrt(256 / 10) ~ 5x wider than W^T's
+  const def = withInit('default');
+  assert.ok(def.ratio > 2.5 * fwd.ratio, `default init: ratio ${def.ratio} vs forward ${fwd.ratio}`);
+  assert.throws(() => createMethod(net, cfg('fwdtp', { feedback: { iterations: 0, lr: 0, sigma: 1, momentum: 0, init: { kind: 'xavier' as never } } })), /feedback init kind must be one of default, forward, uniform, got 'xavier'/);
+  net.dispose();
+  x.dispose();
+  y.dispose();
+});
+
 test('every method trains: loss goes down on a fixed batch', () => {
   for (const method of ['bp', 'tjml', 'tjml-exact', 'ldrl', 'fwdtp', 'dtp', 'drl'] as const) {
     manualSeed(24);

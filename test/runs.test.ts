@@ -196,6 +196,24 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   store.close();
 });
 
+test("report: a run's epoch time is the median over its epochs, so one slowed epoch does not move it", () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const cell = grid('table1', 'quick', 1).find((c) => c.config.method === 'tjml' && c.config.data === 'mnist')!;
+  const cfg = { ...TRAIN_DEFAULTS, ...cell.config };
+  const r = store.openRun({ key: runKey(cfg), name: cell.config.name!, config: JSON.stringify(cfg), seed: 0, git: 'x', engine: '{}' });
+  [10, 11, 500].forEach((fwd, epoch) =>
+    store.commitEpoch(
+      { run_id: r.id, epoch, lr: cfg.lr, train_loss: 1, train_acc: 0.5, test_loss: 1, test_acc: 0.5, feedback_s: 0, forward_s: fwd, img_per_s: 1000 / fwd, diagnostics: '{}' },
+      null,
+    ),
+  );
+  store.finishRun(r.id, 'done', 0.5, 0.5);
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  assert.match(md, /\| lenet-mnist \| tjml \| 1 \| 50\.00 ± 0\.00 \| 50\.00 ± 0\.00 \| 99\.3 \| 11\.0 \| 11\.000 \| 0\.0 \|/);
+  store.close();
+});
+
 test('train() runs feedback pre-training epochs before the first forward epoch', async () => {
   const base: Partial<TrainConfig> = {
     ...tiny, method: 'dtp', epochs: 1, beta: 0.1, lr: 0.01, diagnosticsEvery: 0,

@@ -40,8 +40,12 @@ export interface LearnedFeedback<C = unknown> {
 export type VjpAt = Map<Tensor, Tensor>;
 
 export interface FeedbackInit {
-  /** 'default': PyTorch's default init of the feedback layer; 'uniform': U(-scale, scale). */
-  kind: 'default' | 'uniform';
+  /**
+   * 'default': PyTorch's default init of the feedback layer; 'forward': the forward weight's
+   * init scale, U(+-1/sqrt(forward fan-in)) (feedback alignment's convention, so a random G
+   * starts with W^T's magnitude); 'uniform': U(-scale, scale).
+   */
+  kind: 'default' | 'forward' | 'uniform';
   scale?: number;
 }
 
@@ -107,6 +111,8 @@ export abstract class Layer<C = unknown> {
 export function param(shape: number[], bound: number): Tensor {
   return uniform(shape, -bound, bound).keep().requiresGrad(true);
 }
-export function initBound(init: FeedbackInit, fanIn: number): number {
-  return init.kind === 'uniform' ? (init.scale ?? 1e-3) : 1 / Math.sqrt(fanIn);
+/** Bound of a feedback weight's uniform init, given the feedback's and the forward layer's fan-in. */
+export function initBound(init: FeedbackInit, fanIn: number, forwardFanIn: number): number {
+  if (init.kind === 'uniform') return init.scale ?? 1e-3;
+  return 1 / Math.sqrt(init.kind === 'forward' ? forwardFanIn : fanIn);
 }

@@ -46,7 +46,7 @@ export class Linear extends Layer<null> {
   }
   /** Linear_b(dout -> din) with its own weight and bias. */
   override learnable(init: FeedbackInit): LearnedFeedback<null> {
-    const bound = initBound(init, this.dout);
+    const bound = initBound(init, this.dout, this.din);
     const w = param([this.din, this.dout], bound);
     const b = param([this.din], bound);
     return {

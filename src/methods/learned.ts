@@ -42,6 +42,10 @@ export class LearnedTP extends TargetProp {
     if (!(Number.isInteger(pre) && pre >= 0)) throw new Error(`${name}: feedback pretrainEpochs must be an integer >= 0, got ${pre}`);
     if (pre > 0 && name === 'fwdtp') throw new Error('fwdtp: feedback is frozen, so pretrainEpochs does not apply');
     this.pretrainEpochs = pre;
+    const inits = ['default', 'forward', 'uniform'];
+    if (!inits.includes(f.init?.kind)) throw new Error(`${name}: feedback init kind must be one of ${inits.join(', ')}, got '${f.init?.kind}'`);
+    if (f.init.kind === 'uniform' && f.init.scale !== undefined && !(f.init.scale > 0))
+      throw new Error(`${name}: feedback init scale must be > 0, got ${f.init.scale}`);
     this.fb = net.blocks.map((b) => b.learnable(f.init));
     const trained = name !== 'fwdtp';
     this.trainsFeedback = trained;
