@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectCells } from '../src/cli/main';
-import { grid, TableName } from '../src/experiments/grids';
+import { grid, TableName, tunedDefaults } from '../src/experiments/grids';
 import { TRAIN_DEFAULTS, setup, runKey } from '../src/experiments/train';
 
 test('every cell of every paper grid is a valid config that builds its model and method', () => {
@@ -46,4 +46,16 @@ test('the full profile trains and tests on all of the data (no quick subsets fro
       assert.equal(cfg.trainSubset, undefined, `${c.config.name}: trainSubset`);
       assert.equal(cfg.testSubset, undefined, `${c.config.name}: testSubset`);
     }
+});
+
+test("train's defaults per model and method are the grids' settings, budget excluded", () => {
+  const cell = (table: TableName, model: string, method: string) => grid(table, 'full', 1).find((c) => c.config.model === model && c.config.method === method)!.config;
+  const fw = tunedDefaults('lenet', 'fwdtp')!;
+  const want = cell('table1', 'lenet', 'fwdtp');
+  assert.equal(fw.table, 'table1');
+  assert.deepEqual(fw.settings, { lr: want.lr, beta: want.beta, batchSize: want.batchSize, optimizer: want.optimizer, schedule: want.schedule, feedback: want.feedback });
+  assert.equal(tunedDefaults('simple-vgg', 'tjml-exact')!.settings.lr, cell('table2', 'simple-vgg', 'tjml').lr, 'analytical variants take TJML settings');
+  assert.deepEqual(tunedDefaults('mixer', 'ldrl')!.settings.optimizer, cell('table3', 'mixer', 'ldrl').optimizer);
+  assert.equal(tunedDefaults('mlp', 'dtp'), null, 'no grid runs DTP on the MLP');
+  assert.equal(tunedDefaults('simple-vgg', 'dtp'), null);
 });

@@ -4,7 +4,7 @@ import { Tensor, manualSeed, randn, tensor, tidy, noGrad } from '../src/engine';
 import { buildModel, Network } from '../src/models';
 import { LearnedTP, createMethod, FeedbackTraining, MethodConfig } from '../src/methods';
 import { angleDeg } from '../src/diagnostics/angles';
-import { blockTJML, jmlEstimates } from '../src/diagnostics/jml';
+import { blockAlignment, blockTJML, jmlEstimates } from '../src/diagnostics/jml';
 import { TargetProp } from '../src/methods/tp';
 import { flat, relErr } from './helpers';
 import { FEEDBACK_MODES } from '../src/layers';
@@ -255,6 +255,44 @@ test('blockTJML: 0 for exact transposed-Jacobian feedback, large for frozen rand
   paper.slice(1).forEach((v, n) => assert.ok(v < random[n + 1], `paper-mode TJML block ${n + 1} (${v}) beats random (${random[n + 1]})`));
   net.dispose();
   x.dispose();
+});
+
+test('blockAlignment: cos(v, J_F J_G v) equals the closed form on a linear block; positive for exact J^T feedback', () => {
+  manualSeed(31);
+  // a linear 2-block MLP: block 1 is y = h W^T + b, FWDTP's frozen feedback G(t) = t B^T + c
+  const net = buildModel('mlp', [1, 4, 4], { hidden: 24, depth: 2, activation: 'identity' });
+  const x = randn([6, 1, 4, 4]).keep();
+  const m = createMethod(net, cfg('fwdtp')) as LearnedTP;
+  manualSeed(5);
+  const got = blockAlignment(m, net, x, { probes: 3 });
+  manualSeed(5); // the same probes, drawn in the same order
+  const want = tidy(() => {
+    const [W] = net.blocks[1].params();
+    const [B] = m.fb[1].params;
+    let [dot, vv, ww] = [0, 0, 0];
+    for (let k = 0; k < 3; k++) {
+      const v = randn([6, 10]);
+      const w = v.matmul(B.T).matmul(W.T); // J_F J_G v, exactly
+      dot += v.mul(w).sum().item();
+      vv += v.square().sum().item();
+      ww += w.square().sum().item();
+    }
+    return dot / Math.sqrt(vv * ww);
+  });
+  assert.ok(Number.isNaN(got[0]), 'block 0 feedback is unused');
+  assert.ok(Math.abs(got[1] - want) < 1e-3, `alignment ${got[1]} vs closed form ${want}`);
+  m.dispose();
+  net.dispose();
+  x.dispose();
+  // exact J^T feedback: <v, J_F J_F^T v> = ||J_F^T v||^2 > 0 on every block of a LeNet
+  manualSeed(32);
+  const lenet = buildModel('lenet', [1, 28, 28], { channels: [4, 8], hidden: 16 });
+  const xs = randn([8, 1, 28, 28]).keep();
+  const exact = createMethod(lenet, cfg('tjml-exact')) as TargetProp;
+  blockAlignment(exact, lenet, xs).slice(1).forEach((v, n) => assert.ok(v > 0.2, `exact feedback, block ${n + 1}: ${v}`));
+  exact.dispose();
+  lenet.dispose();
+  xs.dispose();
 });
 
 test('reversible blocks: DTP targets from one inverse (G(h) = h_n) equal the full difference correction', () =>

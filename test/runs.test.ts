@@ -125,8 +125,14 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');
   const ok = run('train', '--config', cfg, '--results', dir, '--quiet');
   assert.equal(ok.code, 0, ok.out);
-  assert.match(ok.out, /training lenet on mnist with bp/);
+  assert.match(ok.out, /settings: bp on lenet as in the table1 grid/);
+  assert.match(ok.out, /training lenet on mnist with bp: 1 epoch\(s\), batch 64, lr 0\.05/, 'the config file overrides the grid');
   assert.match(ok.out, /done: train acc/);
+  // no lr flag: FWDTP trains with its grid lr (1e-3 with Adam), not the generic 0.05 it diverges at
+  fs.writeFileSync(cfg, 'method: fwdtp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');
+  const fw = run('train', '--config', cfg, '--results', dir, '--quiet');
+  assert.equal(fw.code, 0, fw.out);
+  assert.match(fw.out, /training lenet on mnist with fwdtp: 1 epoch\(s\), batch 256, lr 0\.001, beta 0\.1/);
 });
 
 test('a sweep runs lr x beta as stored runs on a validation split, ranks them, and resumes', async () => {

@@ -4,13 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { TRAIN_DEFAULTS, TrainConfig, train, validateConfig } from '../experiments/train';
-import { BUDGETS, Cell, Profile, TableName, grid } from '../experiments/grids';
+import { BUDGETS, Cell, Profile, TableName, grid, tunedDefaults } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
 import { fetchDataset } from '../data/fetch';
+import { isMethod } from '../methods/factory';
 
 const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) and backprop on libtorch
 
@@ -18,6 +19,7 @@ Usage:
   targetprop train [--model lenet] [--data mnist] [--method tjml] [--epochs N] [--batch N] [--lr X]
                    [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--augment]
                    [--optimizer sgd|adam|adamw] [--config file.json|yaml] [--results DIR] [--data-dir DIR]
+                   (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method)
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
   targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
@@ -108,8 +110,17 @@ async function main(argv: string[]): Promise<void> {
   const dd = a['data-dir'] as string | undefined;
   switch (cmd) {
     case 'train': {
-      const cfg = { ...TRAIN_DEFAULTS, ...configFromArgs(a) };
+      const flags = configFromArgs(a);
+      const model = flags.model ?? TRAIN_DEFAULTS.model;
+      const method = flags.method ?? TRAIN_DEFAULTS.method;
+      const tuned = isMethod(method) ? tunedDefaults(model, method) : null;
+      const cfg = { ...TRAIN_DEFAULTS, ...tuned?.settings, ...flags };
       validateConfig(cfg);
+      console.log(
+        tuned
+          ? `settings: ${method} on ${model} as in the ${tuned.table} grid (src/experiments/grids.ts); flags and --config override them`
+          : `settings: no grid runs ${method} on ${model}; generic defaults (tune them with \`targetprop sweep\`)`,
+      );
       const store = openStore(a);
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));

@@ -156,3 +156,23 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
       add('reversible-mixer-cifar10', 'cifar10', 'reversible-mixer', m, { ...mixerMethod(m), modelConfig: { blocks: mixerBlocks } });
   return cells;
 }
+
+/** What `targetprop train` takes from a grid cell: the method's tuned settings, not the budget. */
+const TUNED_KEYS = ['lr', 'beta', 'batchSize', 'optimizer', 'schedule', 'feedback'] as const;
+
+/**
+ * The grids' settings for a model and method (the first paper table that runs them; the analytical
+ * variants share TJML's), or null when no grid runs that pair: `targetprop train` starts from these
+ * so that every method trains without flags.
+ */
+export function tunedDefaults(model: string, method: MethodName): { table: TableName; settings: Partial<TrainConfig> } | null {
+  const as = method === 'tjml-exact' || method === 'ijml' || method === 'pjml' ? 'tjml' : method;
+  for (const table of Object.keys(BUDGETS) as TableName[]) {
+    const cell = grid(table, 'full', 1).find((c) => c.config.model === model && c.config.method === as);
+    if (!cell) continue;
+    const settings: Partial<TrainConfig> = {};
+    for (const k of TUNED_KEYS) if (cell.config[k] !== undefined) (settings as Record<string, unknown>)[k] = cell.config[k];
+    return { table, settings };
+  }
+  return null;
+}

@@ -244,6 +244,20 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
         );
         md.push(`![${row} Jacobian matching](${f4})`, '');
       }
+      const align = rs
+        .filter((a) => a.curves[0].at(-1)?.alignment)
+        .map((a) => {
+          const pts = a.curves[0].at(-1)!.alignment!.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
+          return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => y as number) };
+        });
+      if (align.length) {
+        const f5 = `${t}-${prof}-${row}-alignment.svg`;
+        fs.writeFileSync(
+          path.join(outDir, f5),
+          lineChart(align, { title: `${row}: feedback-forward alignment per block (last epoch; > 0: targets move the output the right way)`, xlabel: 'block', ylabel: 'cos(v, J_F J_G v)' }),
+        );
+        md.push(`![${row} feedback-forward alignment](${f5})`, '');
+      }
       if (angles.length) {
         const f2 = `${t}-${prof}-${row}-bp-angles.svg`;
         fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees' }));

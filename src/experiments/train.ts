@@ -9,7 +9,7 @@ import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS
 import { LearnedTP } from '../methods/learned';
 import { Network, buildModel, MODELS } from '../models';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
-import { blockTJML } from '../diagnostics/jml';
+import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
 import { Progress } from '../cli/progress';
 import { Store, packArrays, unpackArrays } from '../store/store';
@@ -80,6 +80,8 @@ export interface EpochMetrics {
   weightAngles?: { angle: number; distance: number }[];
   /** Relative TJML of each block's feedback as used (see diagnostics/jml.ts blockTJML). */
   tjml?: number[];
+  /** cos(v, J_F J_G v) per block: whether feedback and forward agree in direction (blockAlignment). */
+  alignment?: number[];
 }
 
 /** Rejects bad configs with a message naming the field, before any data is loaded. */
@@ -286,7 +288,10 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
       if (method instanceof TargetProp) {
         const xs = diagBatch.x;
-        m.tjml = tidy(() => blockTJML(method, net, xs.narrow(0, 0, Math.min(32, xs.shape[0]))));
+        const probe = xs.narrow(0, 0, Math.min(32, xs.shape[0]));
+        m.tjml = tidy(() => blockTJML(method, net, probe));
+        m.alignment = tidy(() => blockAlignment(method, net, probe));
+        probe.dispose();
       }
       diagBatch.x.dispose();
       diagBatch.y.dispose();
@@ -311,7 +316,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
           feedback_s: m.feedbackS,
           forward_s: m.forwardS,
           img_per_s: m.imgPerS,
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml }),
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment }),
         },
         e + 1 < c.epochs ? checkpointOf(net, method) : null,
       );
@@ -341,5 +346,6 @@ export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
     bpAngles: d.bpAngles ?? undefined,
     weightAngles: d.weightAngles ?? undefined,
     tjml: d.tjml ?? undefined,
+    alignment: d.alignment ?? undefined,
   };
 }
