@@ -45,6 +45,7 @@ export class Conv2d extends Layer<Cache> {
   }
   /** ConvTranspose2d(cout -> cin) with its own weight and bias (scalingDTP's feedback conv). */
   override learnable(init: FeedbackInit): LearnedFeedback<Cache> {
+    // the ConvTranspose2d's default fan-in (its weight's dim 1 x k x k) is the forward conv's
     const bound = initBound(init, this.cin * this.k * this.k, this.cin * this.k * this.k);
     const w = param([this.cout, this.cin, this.k, this.k], bound);
     const b = param([this.cin], bound);
