@@ -14,6 +14,7 @@ import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
 import { aggregate, renderSweeps, writeReport } from '../src/experiments/report';
 import { runSweep, sweepName } from '../src/experiments/sweep';
+import { renderRuns } from '../src/experiments/runlist';
 
 const tiny: Partial<TrainConfig> = {
   model: 'lenet',
@@ -37,6 +38,7 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   const part = await train(tiny, { store: s1, quiet: true, stopAfter: 1 });
   assert.equal(part.epochs.length, 1);
   assert.equal(s1.runs()[0].status, 'running');
+  assert.match(renderRuns(s1), /\| 1 \| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \| [0-9.]+ \|/, '`targetprop runs` shows the interrupted run');
   s1.close();
   const s2 = new Store(path.join(dir, 'runs.sqlite'));
   const full = await train(tiny, { store: s2, quiet: true });
@@ -48,6 +50,9 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.equal(s2.epochs(run.id).length, 2);
   assert.ok(full.epochs[0].bpAngles?.length === 4, 'BP angles are recorded per block');
   assert.ok(full.epochs[0].tjml?.length === 4 && full.epochs[0].tjml.slice(1).every((v) => v >= 0), 'Jacobian matching is recorded per block');
+  assert.ok(s2.epochs(run.id).every((e) => JSON.parse(e.diagnostics).alignment?.length === 4), 'feedback-forward alignment is stored per block');
+  assert.match(renderRuns(s2, 'lenet'), /\| done \| 2\/2 \|/);
+  assert.match(renderRuns(s2, 'vgg'), /No runs whose name contains 'vgg'/);
   const again = await train(tiny, { store: s2, quiet: true });
   assert.equal(again.testAcc, full.testAcc, 'a finished run is not retrained');
   const report = writeReport(s2, path.join(dir, 'report'));

@@ -9,6 +9,7 @@ import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
+import { renderRuns } from '../experiments/runlist';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
@@ -28,6 +29,7 @@ Usage:
                    [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val)
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
+  targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
 Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer
@@ -54,7 +56,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from',
+  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -226,6 +228,12 @@ async function main(argv: string[]): Promise<void> {
       const [, row, method] = sweepName(base);
       console.log(`\nevery stored point of this setting (held-out: ${base.valSize ? 'validation split' : 'test set'}):\n` + renderSweeps(aggregate(store), { row, method }));
       for (const p of points.filter((q) => q.error)) console.log(`lr ${p.lr} beta ${p.beta} seed ${p.seed}: ${p.error}`);
+      store.close();
+      return;
+    }
+    case 'runs': {
+      const store = openStore(a);
+      console.log(renderRuns(store, typeof a.name === 'string' ? a.name : undefined));
       store.close();
       return;
     }

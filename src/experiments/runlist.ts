@@ -1,0 +1,26 @@
+// `targetprop runs`: what the results database holds, including runs that stopped part-way
+// (status 'running' with fewer epochs than configured: rerun the same command to resume them).
+import { Store } from '../store/store';
+import { TRAIN_DEFAULTS, TrainConfig } from './train';
+
+/** A markdown table of the stored runs whose name contains `filter` (all when omitted). */
+export function renderRuns(store: Store, filter?: string): string {
+  const rows = store.runs().filter((r) => !filter || r.name.includes(filter));
+  if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
+  const out = ['| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | threads | started |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const c: TrainConfig = { ...TRAIN_DEFAULTS, ...(JSON.parse(r.config) as Partial<TrainConfig>) };
+    const eps = store.epochs(r.id);
+    const last = eps.at(-1);
+    const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
+    // an unfinished run whose epochs stopped short was interrupted (or is still going)
+    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status;
+    const threads = (JSON.parse(r.engine || '{}') as { threads?: number }).threads ?? '?';
+    const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
+    out.push(
+      `| ${r.id} | ${r.name} | ${r.seed} | ${status} | ${eps.length}/${c.epochs} | ${pct(last?.test_acc)} | ${pct(eps.length ? best : undefined)} | ` +
+        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${threads} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
