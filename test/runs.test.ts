@@ -138,6 +138,15 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   const fw = run('train', '--config', cfg, '--results', dir, '--quiet');
   assert.equal(fw.code, 0, fw.out);
   assert.match(fw.out, /training lenet on mnist with fwdtp: 1 epoch\(s\), batch 256, lr 0\.001, beta 0\.1/);
+  // a plain sweep (no --from) starts from the same grid settings: FWDTP's Adam and forward-scaled feedback
+  const sw = run('sweep', '--config', cfg, '--lr', '0.002', '--beta', '0.1', '--results', dir, '--quiet');
+  assert.equal(sw.code, 0, sw.out);
+  assert.match(sw.out, /settings: fwdtp on lenet as in the table1 grid/);
+  const st = new Store(path.join(dir, 'runs.sqlite'));
+  const swept = st.runs().find((r) => r.name === 'sweep/custom/lenet-mnist/fwdtp')!;
+  const sc = JSON.parse(swept.config) as TrainConfig;
+  assert.deepEqual([sc.lr, sc.optimizer.kind, sc.feedback?.init?.kind], [0.002, 'adam', 'forward']);
+  st.close();
 });
 
 test('a sweep runs lr x beta as stored runs on a validation split, ranks them, and resumes', async () => {

@@ -26,7 +26,8 @@ Usage:
   targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
                        [--methods bp,tjml,...] [--data mnist,...]   (run part of a grid; same run keys)
   targetprop sweep [--from table1] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N]
-                   [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val)
+                   [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val; other
+                   settings from --from's cell, else as train's)
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
@@ -98,6 +99,22 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   return c;
 }
 
+/**
+ * The grid's settings for the model and method the flags name (lr, beta, batch, optimizer,
+ * feedback), under the flags: `train` and a plain `sweep` start from what the paper grids use.
+ */
+function withGridSettings(flags: Partial<TrainConfig>): Partial<TrainConfig> {
+  const model = flags.model ?? TRAIN_DEFAULTS.model;
+  const method = flags.method ?? TRAIN_DEFAULTS.method;
+  const tuned = isMethod(method) ? tunedDefaults(model, method) : null;
+  console.log(
+    tuned
+      ? `settings: ${method} on ${model} as in the ${tuned.table} grid (src/experiments/grids.ts); flags and --config override them`
+      : `settings: no grid runs ${method} on ${model}; generic defaults (tune them with \`targetprop sweep\`)`,
+  );
+  return { ...tuned?.settings, ...flags };
+}
+
 const resultsDir = (a: Args) => path.resolve((a.results as string) ?? 'results');
 const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'));
 
@@ -112,17 +129,8 @@ async function main(argv: string[]): Promise<void> {
   const dd = a['data-dir'] as string | undefined;
   switch (cmd) {
     case 'train': {
-      const flags = configFromArgs(a);
-      const model = flags.model ?? TRAIN_DEFAULTS.model;
-      const method = flags.method ?? TRAIN_DEFAULTS.method;
-      const tuned = isMethod(method) ? tunedDefaults(model, method) : null;
-      const cfg = { ...TRAIN_DEFAULTS, ...tuned?.settings, ...flags };
+      const cfg = { ...TRAIN_DEFAULTS, ...withGridSettings(configFromArgs(a)) };
       validateConfig(cfg);
-      console.log(
-        tuned
-          ? `settings: ${method} on ${model} as in the ${tuned.table} grid (src/experiments/grids.ts); flags and --config override them`
-          : `settings: no grid runs ${method} on ${model}; generic defaults (tune them with \`targetprop sweep\`)`,
-      );
       const store = openStore(a);
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
@@ -216,7 +224,7 @@ async function main(argv: string[]): Promise<void> {
       delete rest.seeds;
       delete rest.from;
       const flags = configFromArgs(rest);
-      let base: Partial<TrainConfig> = flags;
+      let base: Partial<TrainConfig> = a.from === undefined ? withGridSettings(flags) : flags;
       if (a.from !== undefined) {
         if (!(String(a.from) in BUDGETS)) throw new Error(`--from expects table1|table2|table3|table4, got '${a.from}'`);
         if (!flags.method || !flags.data) throw new Error('sweep --from needs --method and --data to pick the grid cell');
