@@ -106,7 +106,8 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
 function withGridSettings(flags: Partial<TrainConfig>): Partial<TrainConfig> {
   const model = flags.model ?? TRAIN_DEFAULTS.model;
   const method = flags.method ?? TRAIN_DEFAULTS.method;
-  const tuned = isMethod(method) ? tunedDefaults(model, method) : null;
+  if (!isMethod(method)) return flags; // validateConfig names the bad method
+  const tuned = tunedDefaults(model, method);
   console.log(
     tuned
       ? `settings: ${method} on ${model} as in the ${tuned.table} grid (src/experiments/grids.ts); flags and --config override them`
