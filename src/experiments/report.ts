@@ -58,7 +58,17 @@ function profileOf(table: string, c: TrainConfig): string {
   return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
 }
 
-function threadsOf(engine: string): string {
+/** One line per method: a per-block diagnostic at its last epoch, blocks without a value (block 0's unused feedback) left out. */
+function lastEpochPerBlock(rs: Agg[], key: 'tjml' | 'alignment', f: (y: number) => number = (y) => y) {
+  return rs
+    .filter((a) => a.curves[0].at(-1)?.[key])
+    .map((a) => {
+      const pts = a.curves[0].at(-1)![key]!.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
+      return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => f(y)) };
+    });
+}
+
+export function threadsOf(engine: string): string {
   try {
     const t = (JSON.parse(engine) as { threads?: number }).threads;
     return t ? `${t} thread${t > 1 ? 's' : ''}` : 'threads ?';
@@ -228,14 +238,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
       );
       md.push(`![${row} time per epoch](${f3})`, '');
       const floor = 1e-4;
-      const jml = rs
-        .filter((a) => a.curves[0].at(-1)?.tjml)
-        .map((a) => {
-          const v = a.curves[0].at(-1)!.tjml!;
-          // block 0's feedback is unused (null)
-          const pts = v.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
-          return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => Math.max(floor, y as number)) };
-        });
+      const jml = lastEpochPerBlock(rs, 'tjml', (y) => Math.max(floor, y));
       if (jml.length) {
         const f4 = `${t}-${prof}-${row}-tjml.svg`;
         fs.writeFileSync(
@@ -244,12 +247,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
         );
         md.push(`![${row} Jacobian matching](${f4})`, '');
       }
-      const align = rs
-        .filter((a) => a.curves[0].at(-1)?.alignment)
-        .map((a) => {
-          const pts = a.curves[0].at(-1)!.alignment!.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
-          return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => y as number) };
-        });
+      const align = lastEpochPerBlock(rs, 'alignment');
       if (align.length) {
         const f5 = `${t}-${prof}-${row}-alignment.svg`;
         fs.writeFileSync(

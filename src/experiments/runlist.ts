@@ -2,6 +2,7 @@
 // (status 'running' with fewer epochs than configured: rerun the same command to resume them).
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
+import { threadsOf } from './report';
 
 /** A markdown table of the stored runs whose name contains `filter` (all when omitted). */
 export function renderRuns(store: Store, filter?: string): string {
@@ -15,11 +16,10 @@ export function renderRuns(store: Store, filter?: string): string {
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
     const status = r.status === 'running' ? 'unfinished (resumes)' : r.status;
-    const threads = (JSON.parse(r.engine || '{}') as { threads?: number }).threads ?? '?';
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     out.push(
       `| ${r.id} | ${r.name} | ${r.seed} | ${status} | ${eps.length}/${c.epochs} | ${pct(last?.test_acc)} | ${pct(eps.length ? best : undefined)} | ` +
-        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${threads} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
+        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
     );
   }
   return out.join('\n') + '\n';
