@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, activation, activationDerivative, manualSeed, noGrad, randn, tidy, vjp } from '../src/engine';
 import {
-  Activation, AdditiveCoupling, Conv2d, FEEDBACK_MODES, FeedbackMode, Flatten, Layer, LayerNorm, Linear, MaxPool2d, Residual, Sequential,
+  Activation, AdditiveCoupling, BatchStandardize, Conv2d, FEEDBACK_MODES, FeedbackMode, Flatten, Layer, LayerNorm, Linear, MaxPool2d, Residual, Sequential,
   ToTokens, TokenMean, Transpose,
 } from '../src/layers';
 import { maxDiff, relErr } from './helpers';
@@ -35,6 +35,8 @@ test('exact feedbacks equal the transposed Jacobian of every layer', () => {
     ['tanh', new Activation('tanh'), [4, 7]],
     ['gelu', new Activation('gelu'), [4, 7]],
     ['layernorm', new LayerNorm(6), [2, 3, 6]],
+    ['batchstd [N, D]', new BatchStandardize(), [6, 5]],
+    ['batchstd [N, C, H, W]', new BatchStandardize(), [3, 4, 5, 5]],
     ['flatten', new Flatten(), [2, 3, 4, 4]],
     ['to-tokens', new ToTokens(), [2, 3, 4, 4]],
     ['transpose', new Transpose(1, 2), [2, 3, 5]],
@@ -60,6 +62,14 @@ test('decomposed LayerNorm (eqs. 30-35) drops the x-hat projection: its gap is m
   manualSeed(12);
   const gap = tidy(() => feedbackVsVjp(new LayerNorm(16), randn([8, 16]), { ...exact, layerNorm: 'decomposed' }));
   assert.ok(gap > 0.05 && gap < 1, `decomposed LN relative error ${gap}`);
+});
+
+test('decomposed batch standardization drops the x-hat projection too: a measured gap; a batch of one standardizes to 0', () => {
+  manualSeed(16);
+  const gap = tidy(() => feedbackVsVjp(new BatchStandardize(), randn([8, 16]), { ...exact, layerNorm: 'decomposed' }));
+  assert.ok(gap > 0.05 && gap < 1, `decomposed batchstd relative error ${gap}`);
+  tidy(() => assert.equal(new BatchStandardize().forward(randn([1, 4]))[0].abs().sum().item(), 0));
+  assert.throws(() => new BatchStandardize().forward(randn([2, 3, 4])), /batchstd expects \[N, D\] or \[N, C, H, W\] input, got \[2, 3, 4\]/);
 });
 
 test("varsigma (eq. 27) has derivative sigma'(z) at y = sigma(z): TJML holds pointwise", () =>

@@ -37,6 +37,10 @@ test('reproduce --methods/--data pick grid cells without changing their configs'
   assert.deepEqual([...new Set(some.map((c) => c.config.method))].sort(), ['bp', 'tjml']);
   assert.ok(some.every((c) => c.config.data === 'mnist' && all.includes(c)));
   assert.equal(selectCells(all, { _: [] }).length, all.length);
+  // the FW-DTP-BN variant is picked by its label: FWDTP on LeNet with batch-standardized blocks
+  const bn = selectCells(all, { _: [], methods: 'fwdtp-bn', data: 'cifar10' });
+  assert.deepEqual(bn.map((c) => [c.config.name, c.config.method, c.config.modelConfig?.norm]), [0, 1].map(() => ['table1/lenet-cifar10/fwdtp-bn', 'fwdtp', 'batch']));
+  assert.ok(selectCells(all, { _: [], methods: 'fwdtp' }).every((c) => c.config.modelConfig?.norm === undefined), 'plain fwdtp cells stay plain');
 });
 
 test('the full profile trains and tests on all of the data (no quick subsets from the defaults)', () => {
@@ -49,7 +53,7 @@ test('the full profile trains and tests on all of the data (no quick subsets fro
 });
 
 test("train's defaults per model and method are the grids' settings, budget excluded", () => {
-  const cell = (table: TableName, model: string, method: string) => grid(table, 'full', 1).find((c) => c.config.model === model && c.config.method === method)!.config;
+  const cell = (table: TableName, model: string, method: string) => grid(table, 'full', 1).find((c) => c.config.model === model && c.label === method)!.config;
   const fw = tunedDefaults('lenet', 'fwdtp')!;
   const want = cell('table1', 'lenet', 'fwdtp');
   assert.equal(fw.table, 'table1');

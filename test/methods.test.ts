@@ -36,10 +36,12 @@ function compareToBp(net: Network, x: Tensor, y: Tensor, beta: number): { angle:
   });
 }
 
-test('TJML-DTP with exact transposed-Jacobian feedback reproduces the BP gradient (LeNet, Mixer)', () => {
+test('TJML-DTP with exact transposed-Jacobian feedback reproduces the BP gradient (LeNet, LeNet-BN, Mixer)', () => {
   manualSeed(20);
   const nets: [Network, number[]][] = [
     [buildModel('lenet', [1, 28, 28], { channels: [8, 16], hidden: 32 }), [8, 1, 28, 28]],
+    // batch standardization couples the examples: its J^T is over the whole batch
+    [buildModel('lenet', [1, 28, 28], { channels: [8, 16], hidden: 32, norm: 'batch' }), [8, 1, 28, 28]],
     [buildModel('mixer', [3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }), [8, 3, 16, 16]],
   ];
   for (const [net, shape] of nets) {
@@ -159,10 +161,11 @@ test("FWDTP feedback init 'forward': random feedback with W^T's scale, so lower 
   y.dispose();
 });
 
-test('every method trains: loss goes down on a fixed batch', () => {
-  for (const method of ['bp', 'tjml', 'tjml-exact', 'ldrl', 'fwdtp', 'dtp', 'drl'] as const) {
+test('every method trains: loss goes down on a fixed batch (FW-DTP-BN too)', () => {
+  const runs = [...(['bp', 'tjml', 'tjml-exact', 'ldrl', 'fwdtp', 'dtp', 'drl'] as const).map((m) => [m, 'none'] as const), ['fwdtp', 'batch'] as const];
+  for (const [method, norm] of runs) {
     manualSeed(24);
-    const net = buildModel('mlp', [1, 8, 8], { hidden: 64, depth: 3, activation: 'tanh' });
+    const net = buildModel('mlp', [1, 8, 8], { hidden: 64, depth: 3, activation: 'tanh', norm });
     const m = createMethod(net, cfg(method, {
       optimizer: { kind: 'sgd', momentum: 0.9 },
       beta: 0.1,
@@ -171,7 +174,7 @@ test('every method trains: loss goes down on a fixed batch', () => {
     const x = randn([32, 1, 8, 8]).keep();
     const y = labels(32).keep();
     const losses = Array.from({ length: 20 }, () => m.step(x, y).loss);
-    assert.ok(losses[19] < losses[0] * 0.6, `${method}: loss ${losses[0]} -> ${losses[19]}`);
+    assert.ok(losses[19] < losses[0] * 0.6, `${method} (norm ${norm}): loss ${losses[0]} -> ${losses[19]}`);
     m.dispose();
     net.dispose();
     x.dispose();
@@ -380,6 +383,9 @@ test('IJML/PJML run on an MLP; time for feedback and forward is reported separat
 
 test('bad configurations fail with a clear message before training', () => {
   const net = buildModel('lenet', [1, 28, 28], { channels: [2, 2], hidden: 4 });
+  assert.throws(() => buildModel('lenet', [1, 28, 28], { hiden: 4 }), /model 'lenet' has no config field 'hiden' \(fields: channels, hidden, activation, pool, norm\)/);
+  assert.throws(() => buildModel('lenet', [1, 28, 28], { norm: 'bn' }), /field 'norm' must be one of none, batch, got 'bn'/);
+  assert.throws(() => buildModel('mixer', [3, 32, 32], { blocks: '4' }), /field 'blocks' must be a number, got "4"/);
   assert.throws(() => createMethod(net, cfg('nope' as never)), /unknown method 'nope'/);
   assert.throws(() => createMethod(net, cfg('tjml', { beta: 0 })), /beta must be > 0/);
   assert.throws(() => createMethod(net, cfg('ijml')), /block 1 .*conv2d has no 'inverse' feedback/);

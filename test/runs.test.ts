@@ -125,6 +125,9 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('reproduce', 'table1', '--methods', 'tjml,nope').out, /--methods: nope not in this table/);
   assert.match(run('reproduce', 'table2', '--data', 'mnist').out, /--data: mnist not in this table \(it has cifar10\)/);
   assert.match(run('reproduce', 'table1', '--bogus').out, /unknown option --bogus/);
+  assert.match(run('train', '--model-config', '{norm}').out, /--model-config expects a JSON object such as/);
+  assert.match(run('train', '--model-config', '{"norm":"bn"}').out, /model 'lenet' field 'norm' must be one of none, batch, got 'bn'/);
+  assert.match(run('train', '--model', 'mixer', '--model-config', '{"hidden":8}').out, /model 'mixer' has no config field 'hidden'/);
   const dir = tmp();
   const cfg = path.join(dir, 'c.yaml');
   fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');
@@ -196,6 +199,10 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   }
   const ldrl = grid('table1', 'quick', 1).find((c) => c.config.method === 'ldrl' && c.config.data === 'mnist')!;
   add(ldrl.config.name!, ldrl.config, 0.4, 0.1);
+  const fwbn = grid('table1', 'quick', 1).find((c) => c.label === 'fwdtp-bn' && c.config.data === 'mnist')!;
+  add(fwbn.config.name!, fwbn.config, 0.6);
+  const fw = grid('table1', 'quick', 1).find((c) => c.label === 'fwdtp' && c.config.data === 'mnist')!;
+  add(fw.config.name!, fw.config, 0.5);
   const dtp = grid('table1', 'quick', 1).find((c) => c.config.method === 'dtp' && c.config.data === 'mnist')!;
   add(dtp.config.name!, dtp.config, 0.3, 1, 1); // one thread; the LDRL run's count differs
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
@@ -209,6 +216,8 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.match(full, /\| 1000\.000 \| 0\.0 \| x10\.00† \|/, 'speed vs LDRL per image, from the quick LDRL run');
   assert.match(full, /† per image against the LDRL run of this setting under the quick budget \(no LDRL run at this budget; same thread count\)/);
   assert.match(quick, /\| lenet-mnist \| tjml \| 1 \| 70\.00/);
+  assert.match(quick, /\| lenet-mnist \| fwdtp-bn \| 1 \| 60\.00/, 'a variant is its own row, named by its label');
+  assert.match(quick, /\| lenet-mnist \| fwdtp \| 1 \| 50\.00/);
   assert.match(quick, /\| lenet-mnist \| dtp \| 1 \| 30\.00 .*\| 1000\.000 \| 0\.0 \| - \|/, 'no speed ratio across thread counts');
   const sweeps = md.split('## Tuning sweeps')[1];
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');

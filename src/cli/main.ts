@@ -19,7 +19,8 @@ const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) a
 Usage:
   targetprop train [--model lenet] [--data mnist] [--method tjml] [--epochs N] [--batch N] [--lr X]
                    [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--augment]
-                   [--optimizer sgd|adam|adamw] [--config file.json|yaml] [--results DIR] [--data-dir DIR]
+                   [--optimizer sgd|adam|adamw] [--model-config '{"norm":"batch"}'] [--config file.json|yaml]
+                   [--results DIR] [--data-dir DIR]
                    (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method)
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
@@ -33,7 +34,8 @@ Usage:
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
-Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer
+         (table1 also runs fwdtp-bn: FWDTP on LeNet with batch-standardized blocks, as FW-DTP-BN)
+Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes and lenet/mlp's norm: --model-config)
 Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
 
 interface Args {
@@ -57,7 +59,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -91,6 +93,17 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   set('diagnosticsEvery', num(a, 'diagnostics-every'));
   if (a['full-data']) c.trainSubset = c.testSubset = undefined;
   if (a.augment) c.augment = true;
+  if (typeof a['model-config'] === 'string') {
+    const want = `--model-config expects a JSON object such as '{"norm":"batch"}'`;
+    let mc: unknown;
+    try {
+      mc = JSON.parse(a['model-config']);
+    } catch (e) {
+      throw new Error(`${want}: ${(e as Error).message}`);
+    }
+    if (!mc || typeof mc !== 'object' || Array.isArray(mc)) throw new Error(`${want}, got ${a['model-config']}`);
+    c.modelConfig = { ...c.modelConfig, ...(mc as Record<string, unknown>) };
+  }
   if (typeof a.optimizer === 'string') {
     const kind = a.optimizer;
     if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') throw new Error(`unknown optimizer '${kind}' (expected sgd, adam or adamw)`);
@@ -229,7 +242,8 @@ async function main(argv: string[]): Promise<void> {
       if (a.from !== undefined) {
         if (!(String(a.from) in BUDGETS)) throw new Error(`--from expects table1|table2|table3|table4, got '${a.from}'`);
         if (!flags.method || !flags.data) throw new Error('sweep --from needs --method and --data to pick the grid cell');
-        base = { ...gridBase(a.from as TableName, flags.method, flags.data), ...flags };
+        const cell = gridBase(a.from as TableName, flags.method, flags.data);
+        base = { ...cell, ...flags, method: cell.method }; // --method may name a variant ('fwdtp-bn')
       }
       const seeds = Array.from({ length: num(a, 'seeds') ?? 1 }, (_, i) => (flags.seed ?? 0) + i);
       const store = openStore(a);
@@ -269,7 +283,7 @@ export function selectCells(cells: Cell[], a: Args): Cell[] {
     if (bad.length) throw new Error(`--${k}: ${bad.join(', ')} not in this table (it has ${have.join(', ')})`);
     return cells.filter((c) => want.includes(of(c)));
   };
-  cells = pick('methods', (c) => c.config.method as string);
+  cells = pick('methods', (c) => c.label);
   return pick('data', (c) => c.config.data as string);
 }
 

@@ -97,9 +97,11 @@ export function aggregate(store: Store): Agg[] {
           ? ['sweep', `${parts[1]}/${parts[2]}`]
           : ['runs', `${c.model}-${c.data}`];
     const profile = table === 'sweep' ? 'tuning' : profileOf(table, c);
+    // a grid cell's label: its method, or a variant of it (table1's 'fwdtp-bn')
+    const method = parts.length === 3 && table === parts[0] ? parts[2] : c.method;
     const { seed: _s, ...noSeed } = c;
-    const key = `${table}|${profile}|${row}|${c.method}|${runKey({ ...noSeed, seed: 0 })}`;
-    if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${c.method}`, key);
+    const key = `${table}|${profile}|${row}|${method}|${runKey({ ...noSeed, seed: 0 })}`;
+    if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${method}`, key);
     else newest.set(key, key);
     const eps = store.epochs(r.id).map(fromRow);
     const threads = threadsOf(r.engine);
@@ -109,7 +111,7 @@ export function aggregate(store: Store): Agg[] {
         table,
         profile,
         row,
-        method: c.method,
+        method,
         config: c,
         threads,
         seeds: 0,

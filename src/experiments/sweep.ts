@@ -23,9 +23,9 @@ export interface SweepPoint {
   error?: string;
 }
 
-/** A table's full-profile cell for (method, data), as a sweep base (budget fields dropped). */
+/** A table's full-profile cell for (method or variant label, data), as a sweep base (budget fields dropped). */
 export function gridBase(table: TableName, method: string, data: string): Partial<TrainConfig> {
-  const cell = grid(table, 'full', 1).find((c) => c.config.method === method && c.config.data === data);
+  const cell = grid(table, 'full', 1).find((c) => c.label === method && c.config.data === data);
   if (!cell) throw new Error(`sweep: ${table} has no ${method} run on ${data}`);
   const { epochs: _e, trainSubset: _t, testSubset: _s, seed: _d, ...rest } = cell.config;
   return { ...rest, name: `sweep/${cell.config.name}` };

@@ -7,7 +7,7 @@ import { BatchLoader, NO_AUGMENT } from '../data/loader';
 import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
 import { LearnedTP } from '../methods/learned';
-import { Network, buildModel, MODELS } from '../models';
+import { Network, buildModel, checkModelConfig, MODELS, ModelName } from '../models';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
 import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
@@ -91,6 +91,11 @@ export function validateConfig(c: TrainConfig): void {
   };
   if (!isMethod(c.method)) bad(`unknown method '${c.method}' (expected one of: ${METHODS.join(', ')})`);
   if (!(c.model in MODELS)) bad(`unknown model '${c.model}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
+  try {
+    checkModelConfig(c.model as ModelName, c.modelConfig ?? {});
+  } catch (e) {
+    bad((e as Error).message);
+  }
   spec(c.data);
   if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad(`epochs must be a positive integer, got ${c.epochs}`);
   if (!(Number.isInteger(c.batchSize) && c.batchSize > 0)) bad(`batch size must be a positive integer, got ${c.batchSize}`);

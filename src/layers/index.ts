@@ -4,6 +4,7 @@ export * from './maxpool';
 export * from './linear';
 export * from './activation';
 export * from './layernorm';
+export * from './batchstd';
 export * from './reshape';
 export * from './sequential';
 export * from './residual';
