@@ -149,6 +149,13 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   const swept = st.runs().find((r) => r.name === 'sweep/custom/lenet-mnist/fwdtp')!;
   const sc = JSON.parse(swept.config) as TrainConfig;
   assert.deepEqual([sc.lr, sc.optimizer.kind, sc.feedback?.init?.kind], [0.002, 'adam', 'forward']);
+  // --from with a variant label: the FWDTP method on LeNet-BN, listed under its label
+  const bn = run('sweep', '--from', 'table1', '--method', 'fwdtp-bn', '--data', 'mnist', '--lr', '0.03', '--beta', '0.1',
+    '--train-subset', '256', '--val', '128', '--epochs', '1', '--diagnostics-every', '0', '--results', dir, '--quiet');
+  assert.equal(bn.code, 0, bn.out);
+  assert.match(bn.out, /\| table1\/lenet-mnist \| fwdtp-bn \| 0\.03 \| 0\.1 \|/);
+  const bc = JSON.parse(st.runs().find((r) => r.name === 'sweep/table1/lenet-mnist/fwdtp-bn')!.config) as TrainConfig;
+  assert.deepEqual([bc.method, bc.modelConfig?.norm, bc.optimizer.kind], ['fwdtp', 'batch', 'sgd']);
   st.close();
 });
 

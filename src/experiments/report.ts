@@ -97,8 +97,8 @@ export function aggregate(store: Store): Agg[] {
           ? ['sweep', `${parts[1]}/${parts[2]}`]
           : ['runs', `${c.model}-${c.data}`];
     const profile = table === 'sweep' ? 'tuning' : profileOf(table, c);
-    // a grid cell's label: its method, or a variant of it (table1's 'fwdtp-bn')
-    const method = parts.length === 3 && table === parts[0] ? parts[2] : c.method;
+    // a grid cell's (or its sweep's) label: the method, or a variant of it (table1's 'fwdtp-bn')
+    const method = table === 'runs' ? c.method : parts[parts.length - 1];
     const { seed: _s, ...noSeed } = c;
     const key = `${table}|${profile}|${row}|${method}|${runKey({ ...noSeed, seed: 0 })}`;
     if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${method}`, key);
