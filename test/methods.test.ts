@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, manualSeed, randn, tensor, tidy, noGrad } from '../src/engine';
 import { buildModel, Network } from '../src/models';
-import { LearnedTP, createMethod, FeedbackTraining, MethodConfig } from '../src/methods';
+import { LearnedTP, METHODS, createMethod, FeedbackTraining, MethodConfig } from '../src/methods';
 import { angleDeg } from '../src/diagnostics/angles';
 import { blockAlignment, blockTJML, jmlEstimates } from '../src/diagnostics/jml';
 import { TargetProp } from '../src/methods/tp';
@@ -399,4 +399,41 @@ test('bad configurations fail with a clear message before training', () => {
   net.dispose();
   gelu.dispose();
   noGrad(() => undefined);
+});
+
+test('every model builds for every method and takes a finite step, or names why the pair cannot run', () => {
+  const small: [string, [number, number, number], Record<string, unknown>][] = [
+    ['lenet', [1, 28, 28], { channels: [4, 4], hidden: 8 }],
+    ['lenet', [1, 28, 28], { channels: [4, 4], hidden: 8, norm: 'batch' }],
+    ['simple-vgg', [3, 32, 32], { channels: [4, 4, 4, 4, 4] }],
+    ['mlp', [1, 4, 4], { hidden: 10, depth: 3, activation: 'leaky_relu' }],
+    ['mixer', [3, 16, 16], { width: 8, tokenHidden: 4, channelHidden: 8, blocks: 1 }],
+    ['reversible-mixer', [3, 16, 16], { width: 8, tokenHidden: 4, channelHidden: 8, blocks: 1 }],
+  ];
+  const feedback = { iterations: 2, lr: 1e-3, sigma: 0.1, momentum: 0.9, init: { kind: 'forward' as const } };
+  const refused: string[] = [];
+  for (const [model, input, mc] of small)
+    for (const method of METHODS) {
+      manualSeed(26);
+      const net = buildModel(model, input, mc);
+      const pair = `${model}${mc.norm ? '-bn' : ''}/${method}`;
+      let m;
+      try {
+        m = createMethod(net, cfg(method, { beta: 0.1, feedback }));
+      } catch (e) {
+        // only the inverse-based variants may refuse, and only with a message naming the layer
+        assert.ok(method === 'ijml' || method === 'pjml', `${pair}: ${(e as Error).message}`);
+        assert.match((e as Error).message, /block \d+ .*(no (closed-form )?'(inverse|pinv)' feedback|is not invertible|no inverse feedback)/, pair);
+        refused.push(pair);
+        net.dispose();
+        continue;
+      }
+      const r = tidy(() => m.step(randn([4, ...input]), labels(4)));
+      assert.ok(Number.isFinite(r.loss), `${pair}: loss ${r.loss}`);
+      m.dispose();
+      net.dispose();
+    }
+  // conv layers (every model but the MLP has one; the Mixers' patch embedding) have no inverse/pinv feedback
+  const expected = small.filter(([m]) => m !== 'mlp').flatMap(([m, , mc]) => ['ijml', 'pjml'].map((x) => `${m}${mc.norm ? '-bn' : ''}/${x}`));
+  assert.deepEqual(refused, expected);
 });
