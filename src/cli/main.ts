@@ -34,8 +34,8 @@ Usage:
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
-         (table1 also runs fwdtp-bn: FWDTP on LeNet with batch-standardized blocks, as FW-DTP-BN)
-Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes and lenet/mlp's norm: --model-config)
+         (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN)
+Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes, and norm for lenet/simple-vgg/mlp: --model-config)
 Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
 
 interface Args {

@@ -89,7 +89,7 @@ function lenetMethod(m: MethodName | 'fwdtp-bn'): Partial<TrainConfig> {
 }
 
 /** SimpleVGG (scalingDTP simple_vgg reproduce config for LDRL). */
-function vggMethod(m: MethodName): Partial<TrainConfig> {
+function vggMethod(m: MethodName | 'fwdtp-bn'): Partial<TrainConfig> {
   switch (m) {
     case 'bp':
       return { lr: 0.05, batchSize: 128 };
@@ -102,6 +102,8 @@ function vggMethod(m: MethodName): Partial<TrainConfig> {
       };
     case 'fwdtp':
       return { ...FWDTP_ADAM, batchSize: 128, feedback: FROZEN }; // LeNet's sweep result, carried over
+    case 'fwdtp-bn':
+      return { lr: 0.03, beta: 0.1, batchSize: 128, feedback: FROZEN, modelConfig: { norm: 'batch' } }; // LeNet-BN's, carried over
     default:
       return { lr: 0.05, beta: 0.01, batchSize: 128 };
   }
@@ -123,7 +125,7 @@ function mixerMethod(m: MethodName): Partial<TrainConfig> {
 export interface Cell {
   table: TableName;
   row: string;
-  /** The table's method column: the method, or a variant of it ('fwdtp-bn': FWDTP on the model's batch-standardized form). */
+  /** The table's method column: the method, or a variant of it ('fwdtp-bn': FWDTP on the model with batch-standardized hidden blocks). */
   label: string;
   config: Partial<TrainConfig>;
 }
@@ -159,7 +161,7 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
   if (table === 'table1')
     for (const d of ['mnist', 'fashion-mnist', 'cifar10'] as DatasetName[])
       for (const m of ['bp', 'dtp', 'drl', 'ldrl', 'fwdtp', 'fwdtp-bn', 'tjml'] as const) add(`lenet-${d}`, d, 'lenet', m, lenetMethod(m));
-  if (table === 'table2') for (const m of ['bp', 'ldrl', 'fwdtp', 'tjml'] as MethodName[]) add('simple-vgg-cifar10', 'cifar10', 'simple-vgg', m, vggMethod(m));
+  if (table === 'table2') for (const m of ['bp', 'ldrl', 'fwdtp', 'fwdtp-bn', 'tjml'] as const) add('simple-vgg-cifar10', 'cifar10', 'simple-vgg', m, vggMethod(m));
   if (table === 'table3')
     for (const m of ['bp', 'ldrl', 'fwdtp', 'tjml'] as MethodName[])
       add('mixer-cifar10', 'cifar10', 'mixer', m, { ...mixerMethod(m), modelConfig: { blocks: mixerBlocks } });

@@ -1,8 +1,8 @@
 // LeNet (scalingDTP / Meulemans): 2 x [conv5x5 p2 -> act -> maxpool 3/2 p1] -> FC 512 -> act -> FC 10.
 // ELU by default, as scalingDTP (measured: TJML 73% vs 54% with LeakyReLU(0.01) on the table1 quick budget).
 import { ActivationName } from '../engine';
-import { Activation, BatchStandardize, Conv2d, Flatten, Layer, Linear, MaxPool2d, Sequential } from '../layers';
-import { Network } from './network';
+import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential } from '../layers';
+import { BlockNorm, Network, hiddenBlock } from './network';
 
 export interface LeNetConfig {
   channels: [number, number];
@@ -10,8 +10,7 @@ export interface LeNetConfig {
   activation: ActivationName;
   /** maxpool kernel / stride / padding: 3/2/1 as scalingDTP; 2/2/0 gives non-overlapping pools. */
   pool: [number, number, number];
-  /** 'batch': every hidden block ends in a batch standardization (FW-DTP's "-BN" networks). */
-  norm: 'none' | 'batch';
+  norm: BlockNorm;
 }
 export const LENET_DEFAULTS: LeNetConfig = { channels: [32, 64], hidden: 512, activation: 'elu', pool: [3, 2, 1], norm: 'none' };
 
@@ -20,15 +19,14 @@ export function lenet(input: [number, number, number], c: Partial<LeNetConfig> =
   const [k, s, p] = cfg.pool;
   const out = (n: number) => Math.floor((n + 2 * p - k) / s) + 1;
   let [cin, h, w] = input;
-  const normed = (layers: Layer[]) => new Sequential(cfg.norm === 'batch' ? [...layers, new BatchStandardize()] : layers);
   const blocks: Sequential[] = [];
   for (const cout of cfg.channels) {
-    blocks.push(normed([new Conv2d(cin, cout, 5, 1, 2), new Activation(cfg.activation), new MaxPool2d(k, s, p)]));
+    blocks.push(hiddenBlock([new Conv2d(cin, cout, 5, 1, 2), new Activation(cfg.activation), new MaxPool2d(k, s, p)], cfg.norm));
     cin = cout;
     h = out(h);
     w = out(w);
   }
-  blocks.push(normed([new Flatten(), new Linear(cin * h * w, cfg.hidden), new Activation(cfg.activation)]));
+  blocks.push(hiddenBlock([new Flatten(), new Linear(cin * h * w, cfg.hidden), new Activation(cfg.activation)], cfg.norm));
   blocks.push(new Sequential([new Linear(cfg.hidden, 10)]));
   return new Network('lenet', blocks, input);
 }

@@ -1,7 +1,14 @@
 // A network is a list of blocks, the unit of target propagation: each block gets a target
 // and trains on its own local loss. A block may hold several layers (conv -> act -> pool).
 import { Tensor } from '../engine';
-import { Sequential } from '../layers';
+import { BatchStandardize, Layer, Sequential } from '../layers';
+
+/** 'batch': a hidden block ends in a batch standardization (FW-DTP's "-BN" networks). */
+export type BlockNorm = 'none' | 'batch';
+/** A hidden block of layers, standardized at its output when `norm` says so. */
+export function hiddenBlock(layers: Layer[], norm: BlockNorm = 'none'): Sequential {
+  return new Sequential(norm === 'batch' ? [...layers, new BatchStandardize()] : layers);
+}
 
 export class Network {
   constructor(readonly name: string, readonly blocks: Sequential[], readonly inputShape: [number, number, number], readonly classes = 10) {
