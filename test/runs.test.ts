@@ -39,6 +39,8 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.equal(part.epochs.length, 1);
   assert.equal(s1.runs()[0].status, 'running');
   assert.match(renderRuns(s1), /\| 1 \| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \| [0-9.]+ \|/, '`targetprop runs` shows the interrupted run');
+  const partial = fs.readFileSync(writeReport(s1, path.join(dir, 'partial')), 'utf8');
+  assert.match(partial.split('## Unfinished runs')[1] ?? '', /\| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \|/, 'the report lists the interrupted run apart');
   s1.close();
   const s2 = new Store(path.join(dir, 'runs.sqlite'));
   const full = await train(tiny, { store: s2, quiet: true });
@@ -58,6 +60,7 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   const report = writeReport(s2, path.join(dir, 'report'));
   const md = fs.readFileSync(report, 'utf8');
   assert.match(md, /\| lenet-mnist \| tjml \| 1 \|/);
+  assert.doesNotMatch(md, /## Unfinished runs/, 'once it finished');
   assert.match(md, /!\[lenet-mnist Jacobian matching\]\(runs-custom-lenet-mnist-tjml\.svg\)/);
   assert.ok(fs.existsSync(path.join(dir, 'report', 'runs-custom-lenet-mnist-tjml.svg')));
   s2.close();

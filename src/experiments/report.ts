@@ -7,6 +7,7 @@ import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 import { BUDGETS, TableName } from './grids';
+import { renderRuns, threadsOf } from './runlist';
 
 interface Agg {
   /** 'table1'.., 'sweep' or 'runs'. */
@@ -68,14 +69,6 @@ function lastEpochPerBlock(rs: Agg[], key: 'tjml' | 'alignment', f: (y: number) 
     });
 }
 
-export function threadsOf(engine: string): string {
-  try {
-    const t = (JSON.parse(engine) as { threads?: number }).threads;
-    return t ? `${t} thread${t > 1 ? 's' : ''}` : 'threads ?';
-  } catch {
-    return 'threads ?';
-  }
-}
 
 /**
  * Finished runs grouped by setting, budget profile and method; seeds of one config form a group.
@@ -266,6 +259,14 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
     }
   }
   const sweeps = renderSweeps(aggs);
+  if (store.runs().some((r) => r.status === 'running'))
+    md.push(
+      '## Unfinished runs',
+      '',
+      'Runs that stopped part-way (or were still going when this report was written): not in the tables above. Rerunning the command that started one resumes it from its last epoch.',
+      '',
+      renderRuns(store, undefined, true),
+    );
   if (sweeps) md.push('## Tuning sweeps (`targetprop sweep`)', '', 'Held-out accuracy is on the validation split when the budget shows one.', '', sweeps);
   if (figure2?.length) {
     const f = 'figure2.svg';

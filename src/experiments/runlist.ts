@@ -2,11 +2,23 @@
 // (status 'running' with fewer epochs than configured: rerun the same command to resume them).
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
-import { threadsOf } from './report';
 
-/** A markdown table of the stored runs whose name contains `filter` (all when omitted). */
-export function renderRuns(store: Store, filter?: string): string {
-  const rows = store.runs().filter((r) => !filter || r.name.includes(filter));
+/** '2 threads' from a run's stored engine info: per-image times only compare at equal counts. */
+export function threadsOf(engine: string): string {
+  try {
+    const t = (JSON.parse(engine) as { threads?: number }).threads;
+    return t ? `${t} thread${t > 1 ? 's' : ''}` : 'threads ?';
+  } catch {
+    return 'threads ?';
+  }
+}
+
+/**
+ * A markdown table of the stored runs whose name contains `filter` (all when omitted); with
+ * `unfinishedOnly`, only runs that stopped part-way (or are still going), as the report lists them.
+ */
+export function renderRuns(store: Store, filter?: string, unfinishedOnly = false): string {
+  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!unfinishedOnly || r.status === 'running'));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
   const out = ['| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | threads | started |', '|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
