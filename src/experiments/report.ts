@@ -69,7 +69,6 @@ function lastEpochPerBlock(rs: Agg[], key: 'tjml' | 'alignment', f: (y: number) 
     });
 }
 
-
 /**
  * Finished runs grouped by setting, budget profile and method; seeds of one config form a group.
  * Tables: when a setting was rerun with another config (e.g. retuned), the newest config's group

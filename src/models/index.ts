@@ -35,7 +35,7 @@ const CHOICES: Record<string, readonly string[]> = { norm: ['none', 'batch'] };
 export function checkModelConfig(name: ModelName, config: Record<string, unknown>): void {
   const defaults = DEFAULTS[name] as Record<string, unknown>;
   for (const [k, v] of Object.entries(config)) {
-    if (!(k in defaults)) throw new Error(`model '${name}' has no config field '${k}' (fields: ${Object.keys(defaults).join(', ')})`);
+    if (!Object.hasOwn(defaults, k)) throw new Error(`model '${name}' has no config field '${k}' (fields: ${Object.keys(defaults).join(', ')})`);
     const want = Array.isArray(defaults[k]) ? 'array' : typeof defaults[k];
     const got = Array.isArray(v) ? 'array' : typeof v;
     if (want !== got) throw new Error(`model '${name}' field '${k}' must be a ${want}, got ${JSON.stringify(v)}`);
