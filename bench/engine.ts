@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createMethod } from '../src/methods';
 import { buildModel } from '../src/models';
+import { median } from '../src/experiments/stats';
 import { blasInfo, getNumThreads, manualSeed, matmul, randn, setBlasThreads, tensor, tidy, tick } from '../src/engine';
 
 const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4), mixer: 8 };
@@ -59,7 +60,6 @@ function sgemm(): number {
   });
 }
 
-const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 
 async function main(): Promise<void> {
   const blas = blasInfo();
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       t.gn.push(sgemm());
       t.mn.push(await ours('mixer'));
     }
-    console.log(`OpenMP OpenBLAS at 1 vs ${n} threads (median of ${rounds}): sgemm ${med(t.g1).toFixed(0)} vs ${med(t.gn).toFixed(0)} GFLOP/s; mixer BP ${med(t.m1).toFixed(0)} vs ${med(t.mn).toFixed(0)} img/s (x${(med(t.mn) / med(t.m1)).toFixed(2)})`);
+    console.log(`OpenMP OpenBLAS at 1 vs ${n} threads (median of ${rounds}): sgemm ${median(t.g1).toFixed(0)} vs ${median(t.gn).toFixed(0)} GFLOP/s; mixer BP ${median(t.m1).toFixed(0)} vs ${median(t.mn).toFixed(0)} img/s (x${(median(t.mn) / median(t.m1)).toFixed(2)})`);
   }
   for (const model of ['lenet', 'simple-vgg']) {
     const a: number[] = [];
@@ -86,8 +86,8 @@ async function main(): Promise<void> {
       a.push(await ours(model));
       b.push(torchRef(model));
     }
-    console.log(`${model}: targetprop ${med(a).toFixed(0)} img/s, pytorch ${med(b).toFixed(0)} img/s (batch ${BATCH}, ${getNumThreads()} threads, median of ${rounds})`);
-    ratios.push(`${model} ${(med(a) / med(b)).toFixed(2)}`);
+    console.log(`${model}: targetprop ${median(a).toFixed(0)} img/s, pytorch ${median(b).toFixed(0)} img/s (batch ${BATCH}, ${getNumThreads()} threads, median of ${rounds})`);
+    ratios.push(`${model} ${(median(a) / median(b)).toFixed(2)}`);
   }
   tidy(() => undefined);
   console.log(`ratio (targetprop / pytorch): ${ratios.join(', ')}`);

@@ -5,6 +5,7 @@
 // grid batch size; set it to compare steps at one batch size). LDRL/DRL use the grids' settings.
 import { createMethod, MethodName } from '../src/methods';
 import { buildModel } from '../src/models';
+import { median } from '../src/experiments/stats';
 import { manualSeed, randn, tensor, tick, getNumThreads, OptimizerSpec } from '../src/engine';
 import { grid } from '../src/experiments/grids';
 
@@ -45,14 +46,13 @@ async function timeStep(method: MethodName): Promise<number> {
 async function main(): Promise<void> {
   const t: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) for (const m of methods) (t[m] ??= []).push(await timeStep(m));
-  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const batches = process.env.BENCH_BATCH ? `batch ${process.env.BENCH_BATCH} for every method` : `batch sizes from the ${table} grid`;
   console.log(`${model}, ${getNumThreads()} threads, ${batches}, median of ${rounds} rounds x ${steps} steps`);
   console.log('| method | ms/image | x BP | LDRL / method |');
   console.log('|---|---|---|---|');
-  const vsLdrl = (m: string) => (t.ldrl ? (med(t.ldrl) / med(t[m])).toFixed(2) : '-');
-  for (const m of methods) console.log(`| ${m} | ${(1000 * med(t[m])).toFixed(3)} | ${(med(t[m]) / med(t.bp)).toFixed(2)} | ${vsLdrl(m)} |`);
-  if (t.tjml) console.log(`tjml: ${(med(t.tjml) / med(t.bp)).toFixed(2)}x BP per image${t.ldrl ? `, ${vsLdrl('tjml')}x faster than LDRL` : ''}`);
+  const vsLdrl = (m: string) => (t.ldrl ? (median(t.ldrl) / median(t[m])).toFixed(2) : '-');
+  for (const m of methods) console.log(`| ${m} | ${(1000 * median(t[m])).toFixed(3)} | ${(median(t[m]) / median(t.bp)).toFixed(2)} | ${vsLdrl(m)} |`);
+  if (t.tjml) console.log(`tjml: ${(median(t.tjml) / median(t.bp)).toFixed(2)}x BP per image${t.ldrl ? `, ${vsLdrl('tjml')}x faster than LDRL` : ''}`);
 }
 
 main().catch((e) => {

@@ -8,6 +8,7 @@ import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 import { BUDGETS, TableName } from './grids';
 import { renderRuns, threadsOf } from './runlist';
+import { mean, median, std } from './stats';
 
 interface Agg {
   /** 'table1'.., 'sweep' or 'runs'. */
@@ -41,14 +42,6 @@ export const PAPER_TJML: Record<string, number> = {
   'reversible-mixer-cifar10': 42.8,
 };
 
-const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-/** A run's epoch time: the median over its epochs, since other work on a shared machine slows some of them. */
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const std = (a: number[]) => (a.length > 1 ? Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / (a.length - 1)) : 0);
 const pct = (a: number[]) => `${(100 * mean(a)).toFixed(2)} ± ${(100 * std(a)).toFixed(2)}`;
 
 function profileOf(table: string, c: TrainConfig): string {

@@ -2,6 +2,10 @@
 // (status 'running' with fewer epochs than configured: rerun the same command to resume them).
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
+import { median } from './stats';
+
+/** '3.4 h' / '12 min': a remaining training time. */
+const duration = (s: number) => (s >= 5400 ? `${(s / 3600).toFixed(1)} h` : `${Math.max(1, Math.round(s / 60))} min`);
 
 /** '2 threads' from a run's stored engine info: per-image times only compare at equal counts. */
 export function threadsOf(engine: string): string {
@@ -20,7 +24,10 @@ export function threadsOf(engine: string): string {
 export function renderRuns(store: Store, filter?: string, unfinishedOnly = false): string {
   const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!unfinishedOnly || r.status === 'running'));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
-  const out = ['| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | threads | started |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const out = [
+    '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
     const c: TrainConfig = { ...TRAIN_DEFAULTS, ...(JSON.parse(r.config) as Partial<TrainConfig>) };
     const eps = store.epochs(r.id);
@@ -29,9 +36,11 @@ export function renderRuns(store: Store, filter?: string, unfinishedOnly = false
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
     const status = r.status === 'running' ? 'unfinished (resumes)' : r.status;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
+    // epochs still to train x the median epoch so far (training only: evaluation adds a little)
+    const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';
     out.push(
       `| ${r.id} | ${r.name} | ${r.seed} | ${status} | ${eps.length}/${c.epochs} | ${pct(last?.test_acc)} | ${pct(eps.length ? best : undefined)} | ` +
-        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
+        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${left} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
     );
   }
   return out.join('\n') + '\n';
