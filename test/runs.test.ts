@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { train, TrainConfig, TRAIN_DEFAULTS, runKey } from '../src/experiments/train';
+import { evalBatchSize, train, TrainConfig, TRAIN_DEFAULTS, runKey } from '../src/experiments/train';
 import { grid } from '../src/experiments/grids';
 import { Store } from '../src/store/store';
 import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
@@ -262,4 +262,14 @@ test('train() runs feedback pre-training epochs before the first forward epoch',
   const plain = await train(base, { quiet: true });
   const pre = await train({ ...base, feedback: { ...base.feedback, pretrainEpochs: 1 } }, { quiet: true });
   assert.notEqual(pre.epochs[0].trainLoss, plain.epochs[0].trainLoss, 'pre-trained feedback changes the targets');
+});
+
+test('evaluation spreads examples evenly over batches of at most 500: no lone remainder for batch statistics', () => {
+  for (const [n, want] of [[10000, 500], [1001, 334], [501, 251], [499, 499], [1, 1]])
+    assert.equal(evalBatchSize(n), want, `n = ${n}`);
+  for (let n = 1; n < 3000; n += 37) {
+    const b = evalBatchSize(n);
+    const last = n - b * (Math.ceil(n / b) - 1);
+    assert.ok(b <= 500 && last >= Math.min(n, 250), `n = ${n}: batch ${b}, last ${last}`);
+  }
 });

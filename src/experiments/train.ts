@@ -131,8 +131,17 @@ function gitCommit(): string {
   }
 }
 
-export function evaluate(net: Network, split: Split, mean: number[], std: number[], batchSize = 500): { loss: number; acc: number } {
-  const loader = new BatchLoader(split, { batchSize, shuffle: false, seed: 0, mean, std });
+/**
+ * Evaluation batch size: at most `max`, with the examples spread evenly over the batches, so the
+ * last batch is never a remainder of a few (batch standardization, which uses the batch's own
+ * statistics at test time as FW-DTP does, would standardize a lone example to 0).
+ */
+export function evalBatchSize(n: number, max = 500): number {
+  return Math.ceil(n / Math.ceil(n / max));
+}
+
+export function evaluate(net: Network, split: Split, mean: number[], std: number[], maxBatch = 500): { loss: number; acc: number } {
+  const loader = new BatchLoader(split, { batchSize: evalBatchSize(split.n, maxBatch), shuffle: false, seed: 0, mean, std });
   let loss = 0;
   let correct = 0;
   for (const b of loader.epoch(0))

@@ -1,8 +1,8 @@
 // Batch standardization without affine parameters, FW-DTP's "-BN" variants (Shibuya et al. 2023):
 // y = (x - mean) / s, s = sqrt(var + eps), statistics over the batch (and the spatial positions of
 // a conv map), per feature or channel. As in FW-DTP the batch's own statistics are used at test
-// time too (no running averages), so evaluation batches should not be tiny: a lone example of a
-// [N, D] input standardizes to 0.
+// time too (no running averages), so evaluation batches must not be tiny (a lone example of a
+// [N, D] input standardizes to 0): evaluate() spreads the test set evenly over its batches.
 // Feedback: the LayerNorm rule (eqs. 30-35) over the batch dimensions instead of the feature one.
 //   decomposed: mean normalisation W = I - 11^T/m (symmetric, so G = W) then SD normalisation with
 //               s frozen from the forward pass: G(t) = W t / s;
