@@ -36,8 +36,13 @@ const FROZEN = { ...FB, init: { kind: 'forward' as const }, iterations: 0, lr: 0
 /** FWDTP's forward optimizer: Adam bounds each weight's step, which feedback-alignment-like updates need. */
 const FWDTP_ADAM = { optimizer: { kind: 'adam' as const }, lr: 1e-3, beta: 0.1 };
 
+/** Variants a grid runs beside the plain methods: label -> method. */
+const VARIANTS = { 'fwdtp-bn': 'fwdtp' } as const satisfies Record<string, MethodName>;
+/** A grid cell's method column: a method or a variant's label. */
+type CellLabel = MethodName | keyof typeof VARIANTS;
+
 /** Per-method settings for LeNet (scalingDTP dtp_lenet.yaml for LDRL); 'fwdtp-bn' is FWDTP on LeNet-BN. */
-function lenetMethod(m: MethodName | 'fwdtp-bn'): Partial<TrainConfig> {
+function lenetMethod(m: CellLabel): Partial<TrainConfig> {
   const ldrlBeta = 0.4655;
   switch (m) {
     case 'bp':
@@ -89,7 +94,7 @@ function lenetMethod(m: MethodName | 'fwdtp-bn'): Partial<TrainConfig> {
 }
 
 /** SimpleVGG (scalingDTP simple_vgg reproduce config for LDRL). */
-function vggMethod(m: MethodName | 'fwdtp-bn'): Partial<TrainConfig> {
+function vggMethod(m: CellLabel): Partial<TrainConfig> {
   switch (m) {
     case 'bp':
       return { lr: 0.05, batchSize: 128 };
@@ -130,13 +135,11 @@ export interface Cell {
   config: Partial<TrainConfig>;
 }
 
-/** Variants a grid runs beside the plain methods: label -> method. */
-const VARIANTS: Record<string, MethodName> = { 'fwdtp-bn': 'fwdtp' };
 
 export function grid(table: TableName, profile: Profile, seeds: number): Cell[] {
   const b = BUDGETS[table][profile];
   const cells: Cell[] = [];
-  const add = (row: string, data: DatasetName, model: string, label: MethodName | 'fwdtp-bn', extra: Partial<TrainConfig>) => {
+  const add = (row: string, data: DatasetName, model: string, label: CellLabel, extra: Partial<TrainConfig>) => {
     for (let s = 0; s < seeds; s++)
       cells.push({
         table,
@@ -146,7 +149,7 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
           name: `${table}/${row}/${label}`,
           model,
           data,
-          method: VARIANTS[label] ?? (label as MethodName),
+          method: (VARIANTS as Record<string, MethodName>)[label] ?? (label as MethodName),
           seed: s,
           optimizer: SGD,
           schedule: COSINE,

@@ -3,13 +3,14 @@
 // a conv map), per feature or channel. As in FW-DTP the batch's own statistics are used at test
 // time too (no running averages), so evaluation batches must not be tiny (a lone example of a
 // [N, D] input standardizes to 0): evaluate() spreads the test set evenly over its batches.
-// Feedback: the LayerNorm rule (eqs. 30-35) over the batch dimensions instead of the feature one.
+// Feedback: LayerNorm's rule (eqs. 30-35, standardizeFeedback) over the batch dimensions instead of the feature one.
 //   decomposed: mean normalisation W = I - 11^T/m (symmetric, so G = W) then SD normalisation with
 //               s frozen from the forward pass: G(t) = W t / s;
 //   exact:      J^T t = (1/s) (W t - xh mean(xh * t)), xh the standardized input.
 // FeedbackMode.layerNorm picks between them for every normalisation layer.
 import { Tensor, tidy } from '../engine';
 import { FeedbackMode, Layer } from './layer';
+import { standardizeFeedback } from './layernorm';
 
 interface Cache {
   xhat: Tensor;
@@ -36,12 +37,7 @@ export class BatchStandardize extends Layer<Cache> {
   feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
     const dims = this.dims(t);
-    return tidy(() => {
-      const w = t.sub(t.mean(dims, true));
-      if (mode.layerNorm === 'decomposed') return w.mul(c.rstd.detach());
-      const xh = c.xhat.detach();
-      return w.sub(xh.mul(xh.mul(t).mean(dims, true))).mul(c.rstd.detach());
-    });
+    return tidy(() => standardizeFeedback(t, c.rstd.detach(), dims, mode.layerNorm === 'exact' ? c.xhat.detach() : undefined));
   }
   override transposeFeedback(mode: FeedbackMode): boolean {
     return mode.layerNorm === 'exact';

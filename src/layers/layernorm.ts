@@ -13,7 +13,17 @@ interface Cache {
   rstd: Tensor;
 }
 
-const centre = (t: Tensor) => t.sub(t.mean([-1], true));
+const centre = (t: Tensor, dims = [-1]) => t.sub(t.mean(dims, true));
+
+/**
+ * Feedback of a standardization xh = (x - mean) / s over `dims`, for an output-space t:
+ * decomposed (eqs. 30-35) W t / s with W = I - 11^T/m, or, given xh, the exact
+ * J^T t = (W t - xh mean(xh * t)) / s. LayerNorm (after its affine) and BatchStandardize share it.
+ */
+export function standardizeFeedback(t: Tensor, rstd: Tensor, dims: number[], xhat?: Tensor): Tensor {
+  const w = centre(t, dims);
+  return (xhat ? w.sub(xhat.mul(xhat.mul(t).mean(dims, true))) : w).mul(rstd);
+}
 
 export class LayerNorm extends Layer<Cache> {
   readonly kind = 'layernorm';
@@ -35,11 +45,8 @@ export class LayerNorm extends Layer<Cache> {
   feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
     return tidy(() => {
-      const g = centre(t.mul(this.gamma));
-      if (mode.layerNorm === 'decomposed') return g.mul(c.rstd);
-      const xhat = c.x.detach().sub(c.mean).mul(c.rstd);
-      const proj = xhat.mul(xhat.mul(t.mul(this.gamma)).mean([-1], true));
-      return g.sub(proj).mul(c.rstd);
+      const xhat = mode.layerNorm === 'exact' ? c.x.detach().sub(c.mean).mul(c.rstd) : undefined;
+      return standardizeFeedback(t.mul(this.gamma), c.rstd, [-1], xhat);
     });
   }
   override transposeFeedback(mode: FeedbackMode): boolean {

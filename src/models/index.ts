@@ -1,5 +1,5 @@
 // Model registry: every model builds from a name, an input shape and a plain config object.
-import { Network } from './network';
+import { BLOCK_NORMS, Network } from './network';
 import { LENET_DEFAULTS, lenet } from './lenet';
 import { VGG_DEFAULTS, simpleVgg } from './vgg';
 import { MLP_DEFAULTS, mlp } from './mlp';
@@ -29,7 +29,7 @@ const DEFAULTS: Record<ModelName, object> = {
   'reversible-mixer': MIXER_DEFAULTS,
 };
 /** Fields whose value is one of a few names. */
-const CHOICES: Record<string, readonly string[]> = { norm: ['none', 'batch'] };
+const CHOICES: Record<string, readonly string[]> = { norm: BLOCK_NORMS };
 
 /** A misspelt or mistyped model field fails here, before any data loads, instead of being ignored. */
 export function checkModelConfig(name: ModelName, config: Record<string, unknown>): void {

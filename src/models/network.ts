@@ -4,7 +4,8 @@ import { Tensor } from '../engine';
 import { BatchStandardize, Layer, Sequential } from '../layers';
 
 /** 'batch': a hidden block ends in a batch standardization (FW-DTP's "-BN" networks). */
-export type BlockNorm = 'none' | 'batch';
+export const BLOCK_NORMS = ['none', 'batch'] as const;
+export type BlockNorm = (typeof BLOCK_NORMS)[number];
 /** A hidden block of layers, standardized at its output when `norm` says so. */
 export function hiddenBlock(layers: Layer[], norm: BlockNorm = 'none'): Sequential {
   return new Sequential(norm === 'batch' ? [...layers, new BatchStandardize()] : layers);
