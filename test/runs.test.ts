@@ -12,7 +12,7 @@ import { Store } from '../src/store/store';
 import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
 import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
-import { aggregate, renderSweeps, writeReport } from '../src/experiments/report';
+import { aggregate, renderSweeps, renderTable, writeReport } from '../src/experiments/report';
 import { runSweep, sweepName } from '../src/experiments/sweep';
 import { renderRuns } from '../src/experiments/runlist';
 
@@ -230,6 +230,9 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.match(quick, /\| lenet-mnist \| fwdtp-bn \| 1 \| 60\.00/, 'a variant is its own row, named by its label');
   assert.match(quick, /\| lenet-mnist \| fwdtp \| 1 \| 50\.00/);
   assert.match(quick, /\| lenet-mnist \| dtp \| 1 \| 30\.00 .*\| 1000\.000 \| 0\.0 \| - \|/, 'no speed ratio across thread counts');
+  const printed = renderTable(aggregate(store), 'table1', 'full'); // what `reproduce --profile full` prints
+  assert.match(printed, /99\.00/);
+  assert.doesNotMatch(printed, /70\.00|30\.00/, 'reproduce prints only the profile it ran');
   const sweeps = md.split('## Tuning sweeps')[1];
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');
   assert.match(sweeps, /\| 0\.02 \| 0\.1 \| batchSize=64 \| 1 \| 55\.00/, 'fields that differ within a sweep are shown');

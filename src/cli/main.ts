@@ -222,7 +222,7 @@ async function main(argv: string[]): Promise<void> {
           console.log(`  failed: ${(e as Error).message}`);
         }
       }
-      console.log('\n' + renderTable(aggregate(store), what));
+      console.log('\n' + renderTable(aggregate(store), what, profile));
       const f2 = path.join(resultsDir(a), 'figure2.json');
       const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;
       console.log(`report: ${writeReport(store, (a.out as string) ?? path.join(resultsDir(a), 'report'), rows)}`);
