@@ -132,6 +132,16 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('train', '--model-config', '{norm}').out, /--model-config expects a JSON object such as/);
   assert.match(run('train', '--model-config', '{"norm":"bn"}').out, /model 'lenet' field 'norm' must be one of none, batch, got 'bn'/);
   assert.match(run('train', '--model', 'mixer', '--model-config', '{"hidden":8}').out, /model 'mixer' has no config field 'hidden'/);
+  const noData = tmp();
+  let missing = { code: 0, out: '' };
+  try {
+    execFileSync(process.execPath, [CLI, 'reproduce', 'table4', '--results', noData], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TARGETPROP_DATA: noData } });
+  } catch (e) {
+    missing = { code: (e as { status: number }).status, out: (e as { stderr: string }).stderr };
+  }
+  assert.equal(missing.code, 1);
+  assert.match(missing.out, /cifar10: dataset not found\. Looked in: /, 'reproduce checks its datasets before the first run');
+  assert.ok(!fs.existsSync(path.join(noData, 'runs.sqlite')), 'no run was started');
   const dir = tmp();
   const cfg = path.join(dir, 'c.yaml');
   fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');

@@ -213,6 +213,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
         (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));
       cells.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c.config }));
+      // every dataset the grid needs is found and verified before the first run (loads are memoised,
+      // so training reuses them): a missing CIFAR-10 must not surface hours into Table 1
+      for (const d of new Set(cells.map((c) => c.config.data as string))) loadDataset(d, { dataDir: dd });
       const store = openStore(a);
       for (const [i, c] of cells.entries()) {
         console.log(`[${i + 1}/${cells.length}] ${c.config.name} seed ${c.config.seed}`);
