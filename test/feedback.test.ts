@@ -8,6 +8,7 @@ import {
   ToTokens, TokenMean, Transpose,
 } from '../src/layers';
 import { maxDiff, relErr } from './helpers';
+import { buildModel } from '../src/models';
 
 const exact = FEEDBACK_MODES.exact;
 
@@ -116,4 +117,14 @@ test('additive coupling feedback is its exact inverse', () =>
     const x = randn([3, 5, 8]);
     const [y] = noGrad(() => c.forward(x));
     assert.ok(maxDiff(noGrad(() => c.feedback(y, null, FEEDBACK_MODES.tjml)), x) < 1e-5);
+    // the reversible Mixer's blocks, with and without a LayerNorm at the start of f and g
+    for (const preNorm of [false, true]) {
+      const net = buildModel('reversible-mixer', [3, 8, 8], { width: 8, tokenHidden: 4, channelHidden: 8, blocks: 1, preNorm });
+      const block = net.blocks[1];
+      assert.equal(block.describe().includes('layernorm'), preNorm, block.describe());
+      const h = randn([2, 4, 8]);
+      const [out, cache] = noGrad(() => block.forward(h));
+      assert.ok(maxDiff(noGrad(() => block.feedback(out, cache, FEEDBACK_MODES.tjml)), h) < 1e-5, `preNorm ${preNorm}`);
+      net.dispose();
+    }
   }));

@@ -3,7 +3,7 @@ import { BLOCK_NORMS, Network } from './network';
 import { LENET_DEFAULTS, lenet } from './lenet';
 import { VGG_DEFAULTS, simpleVgg } from './vgg';
 import { MLP_DEFAULTS, mlp } from './mlp';
-import { MIXER_DEFAULTS, mixer, reversibleMixer } from './mixer';
+import { MIXER_DEFAULTS, REVERSIBLE_MIXER_DEFAULTS, mixer, reversibleMixer } from './mixer';
 
 export * from './network';
 export * from './lenet';
@@ -26,7 +26,7 @@ const DEFAULTS: Record<ModelName, object> = {
   'simple-vgg': VGG_DEFAULTS,
   mlp: MLP_DEFAULTS,
   mixer: MIXER_DEFAULTS,
-  'reversible-mixer': MIXER_DEFAULTS,
+  'reversible-mixer': REVERSIBLE_MIXER_DEFAULTS,
 };
 /** Fields whose value is one of a few names. */
 const CHOICES: Record<string, readonly string[]> = { norm: BLOCK_NORMS };

@@ -43,20 +43,31 @@ export function mixer(input: [number, number, number], c: Partial<MixerConfig> =
   return new Network('mixer', blocks, input);
 }
 
+export interface ReversibleMixerConfig extends MixerConfig {
+  /**
+   * A LayerNorm at the start of f and g, as the Mixer's sub-blocks (and RevNet-style transformers)
+   * have. Off by default: with it, inverse-feedback TJML collapsed sooner (its 1/sigma scales up f's
+   * and g's Jacobians; sweep in docs/results).
+   */
+  preNorm: boolean;
+}
+export const REVERSIBLE_MIXER_DEFAULTS: ReversibleMixerConfig = { ...MIXER_DEFAULTS, preNorm: false };
+
 /**
- * Reversible Mixer: each block is an additive coupling over channel halves, with a token MLP as
- * f and a channel MLP as g, so its feedback is its exact inverse.
+ * Reversible Mixer: each block is an additive coupling over channel halves, with a token MLP as f
+ * and a channel MLP as g, so its feedback is its exact inverse.
  */
-export function reversibleMixer(input: [number, number, number], c: Partial<MixerConfig> = {}): Network {
-  const cfg = { ...MIXER_DEFAULTS, ...c };
+export function reversibleMixer(input: [number, number, number], c: Partial<ReversibleMixerConfig> = {}): Network {
+  const cfg = { ...REVERSIBLE_MIXER_DEFAULTS, ...c };
   const T = tokens(input, cfg.patch);
   const C = cfg.width;
   if (C % 2) throw new Error(`reversible mixer: width must be even, got ${C}`);
   const h = C / 2;
   const blocks: Sequential[] = [new Sequential([new Conv2d(input[0], C, cfg.patch, cfg.patch, 0), new ToTokens()])];
   for (let i = 0; i < cfg.blocks; i++) {
-    const f = [new Transpose(1, 2), ...mlpLayers(T, cfg.tokenHidden, cfg.activation), new Transpose(1, 2)];
-    const g = mlpLayers(h, cfg.channelHidden, cfg.activation);
+    const norm = (): Layer[] => (cfg.preNorm ? [new LayerNorm(h)] : []);
+    const f = [...norm(), new Transpose(1, 2), ...mlpLayers(T, cfg.tokenHidden, cfg.activation), new Transpose(1, 2)];
+    const g = [...norm(), ...mlpLayers(h, cfg.channelHidden, cfg.activation)];
     blocks.push(new Sequential([new AdditiveCoupling(f, g, h)]));
   }
   blocks.push(new Sequential([new LayerNorm(C), new TokenMean(), new Linear(C, 10)]));
