@@ -229,7 +229,26 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.01, beta: 0.1, valSize: 100 }, 0.5);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100 }, 0.6);
   add('sweep/table1/lenet-mnist/dtp', { method: 'dtp', lr: 0.02, beta: 0.1, valSize: 100, batchSize: 64 }, 0.55);
+  // an unfinished grid run (2 of 90 epochs): listed apart, with its accuracy and BP angle per epoch plotted
+  const cut = grid('table1', 'full', 1).find((c) => c.config.method === 'bp' && c.config.data === 'cifar10')!;
+  const cutCfg = { ...TRAIN_DEFAULTS, ...cut.config };
+  const u = store.openRun({ key: runKey(cutCfg), name: cut.config.name!, config: JSON.stringify(cutCfg), seed: 0, git: 'x', engine: '{}' });
+  for (const [epoch, angles] of [[0, [30, 50, 0]], [1, [80, 100, 0]]] as const)
+    store.commitEpoch(
+      { run_id: u.id, epoch, lr: 0.1, train_loss: 1, train_acc: 0.3, test_acc: 0.3, test_loss: 1, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: JSON.stringify({ bpAngles: angles }) },
+      null,
+    );
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const unfinished = md.split('## Unfinished runs')[1].split('## ')[0];
+  assert.match(unfinished, /\| table1\/lenet-cifar10\/bp \| 0 \| unfinished \(resumes\) \| 2\/90 \|/);
+  assert.match(unfinished, /!\[table1\/lenet-cifar10\/bp unfinished runs: angle to BP\]\(unfinished-table1-lenet-cifar10-bp-bp-angle\.svg\)/);
+  const angleSvg = fs.readFileSync(path.join(dir, 'report', 'unfinished-table1-lenet-cifar10-bp-bp-angle.svg'), 'utf8');
+  assert.match(angleSvg, new RegExp(`run ${u.id}, lr ${cutCfg.lr}`));
+  // the plotted values, read back through the y axis' ticks: mean over hidden blocks, 40 then 90 (the output block's 0 left out)
+  const tickY = (v: number) => Number(angleSvg.match(new RegExp(`y="([\\d.]+)" text-anchor="end">${v}<`))![1]) - 4;
+  const [yA, yB] = [tickY(40), tickY(80)];
+  const ys = angleSvg.match(/points="([^"]+)"/)![1].split(' ').map((p) => Number(p.split(',')[1]));
+  assert.deepEqual(ys.map((y) => Math.round(40 + ((yA - y) / (yA - yB)) * 40)), [40, 90]);
   const full = md.split("## table1: the paper's full budget")[1].split('## ')[0];
   const quick = md.split('## table1: quick profile')[1].split('## ')[0];
   assert.match(full, /\| lenet-mnist \| tjml \| 1 \| 99\.00 ± 0\.00 \| 99\.00 ± 0\.00 \| 99\.3 \|/);

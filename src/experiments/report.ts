@@ -184,6 +184,42 @@ export function renderSweeps(aggs: Agg[], only?: { row: string; method: string }
   return out.join('\n') + '\n';
 }
 
+/**
+ * Unfinished grid runs, overlaid per grid cell (one line per run, labelled with its lr): their test
+ * accuracy and their mean angle to BP over the hidden blocks, per epoch, so that a run that stalled
+ * or collapsed shows when, and what its updates did meanwhile.
+ */
+function unfinishedFigures(store: Store, outDir: string): string[] {
+  const byName = new Map<string, { label: string; eps: EpochMetrics[] }[]>();
+  for (const r of store.runs()) {
+    if (r.status !== 'running' || !r.name.startsWith('table')) continue;
+    const eps = store.epochs(r.id).map(fromRow);
+    if (!eps.length) continue;
+    const c = JSON.parse(r.config) as TrainConfig;
+    byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}`, eps }]);
+  }
+  const md: string[] = [];
+  for (const [name, runs] of byName) {
+    const slug = `unfinished-${name.replace(/\//g, '-')}`;
+    const acc = runs.map((r) => ({ name: r.label, xs: r.eps.map((e) => e.epoch + 1), ys: r.eps.map((e) => 100 * e.testAcc) }));
+    fs.writeFileSync(path.join(outDir, `${slug}-curves.svg`), lineChart(acc, { title: `${name}: test accuracy`, xlabel: 'epoch', ylabel: 'test accuracy %' }));
+    md.push(`![${name} unfinished runs: test accuracy](${slug}-curves.svg)`, '');
+    // the last block's target is the output's own (exact) one: the mean is over the blocks below it
+    const hidden = (a: (number | null)[]) => mean(a.slice(0, -1).filter((x): x is number => x !== null && Number.isFinite(x)));
+    const ang = runs
+      .filter((r) => r.eps.every((e) => e.bpAngles && e.bpAngles.length > 1))
+      .map((r) => ({ name: r.label, xs: r.eps.map((e) => e.epoch + 1), ys: r.eps.map((e) => hidden(e.bpAngles!)) }));
+    if (ang.length) {
+      fs.writeFileSync(
+        path.join(outDir, `${slug}-bp-angle.svg`),
+        lineChart(ang, { title: `${name}: mean angle to the BP gradient over hidden blocks`, xlabel: 'epoch', ylabel: 'degrees' }),
+      );
+      md.push(`![${name} unfinished runs: angle to BP](${slug}-bp-angle.svg)`, '');
+    }
+  }
+  return md;
+}
+
 /** Writes report.md and its SVG figures into `outDir`. */
 export function writeReport(store: Store, outDir: string, figure2?: TimingRow[]): string {
   fs.mkdirSync(outDir, { recursive: true });
@@ -258,6 +294,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
       'Runs that stopped part-way (or were still going when this report was written): not in the tables above. Rerunning the command that started one resumes it from its last epoch.',
       '',
       renderRuns(store, undefined, true),
+      ...unfinishedFigures(store, outDir),
     );
   if (sweeps) md.push('## Tuning sweeps (`targetprop sweep`)', '', 'Held-out accuracy is on the validation split when the budget shows one.', '', sweeps);
   if (figure2?.length) {
