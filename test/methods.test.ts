@@ -36,13 +36,15 @@ function compareToBp(net: Network, x: Tensor, y: Tensor, beta: number): { angle:
   });
 }
 
-test('TJML-DTP with exact transposed-Jacobian feedback reproduces the BP gradient (LeNet, LeNet-BN, Mixer)', () => {
+test('TJML-DTP with exact transposed-Jacobian feedback reproduces the BP gradient (LeNet, LeNet-BN, Mixer, reversible Mixer)', () => {
   manualSeed(20);
   const nets: [Network, number[]][] = [
     [buildModel('lenet', [1, 28, 28], { channels: [8, 16], hidden: 32 }), [8, 1, 28, 28]],
     // batch standardization couples the examples: its J^T is over the whole batch
     [buildModel('lenet', [1, 28, 28], { channels: [8, 16], hidden: 32, norm: 'batch' }), [8, 1, 28, 28]],
     [buildModel('mixer', [3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }), [8, 3, 16, 16]],
+    // coupling blocks take their J^T here (tjml-exact), not their inverse
+    [buildModel('reversible-mixer', [3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }), [8, 3, 16, 16]],
   ];
   for (const [net, shape] of nets) {
     for (const beta of [0.5, 1e-4]) {

@@ -16,13 +16,15 @@ export interface FeedbackMode {
   layerNorm: 'decomposed' | 'exact';
   /** transpose: W^T (TJML); inverse: W^-1 (IJML); pinv: W^+ (PJML). */
   linear: 'transpose' | 'inverse' | 'pinv';
+  /** inverse: a coupling block's exact inverse (the reversible Mixer, Table 4); transpose: its J^T. */
+  coupling: 'inverse' | 'transpose';
 }
 
 export const FEEDBACK_MODES = {
-  tjml: { activation: 'integral', pool: 'unpool', layerNorm: 'decomposed', linear: 'transpose' },
-  exact: { activation: 'linear', pool: 'adjoint', layerNorm: 'exact', linear: 'transpose' },
-  ijml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'inverse' },
-  pjml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'pinv' },
+  tjml: { activation: 'integral', pool: 'unpool', layerNorm: 'decomposed', linear: 'transpose', coupling: 'inverse' },
+  exact: { activation: 'linear', pool: 'adjoint', layerNorm: 'exact', linear: 'transpose', coupling: 'transpose' },
+  ijml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'inverse', coupling: 'inverse' },
+  pjml: { activation: 'inverse', pool: 'unpool', layerNorm: 'decomposed', linear: 'pinv', coupling: 'inverse' },
 } satisfies Record<string, FeedbackMode>;
 
 /** A trainable (or frozen) feedback function for one layer. */
