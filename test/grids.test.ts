@@ -60,6 +60,9 @@ test("train's defaults per model and method are the grids' settings, budget excl
   assert.deepEqual(fw.settings, { lr: want.lr, beta: want.beta, batchSize: want.batchSize, optimizer: want.optimizer, schedule: want.schedule, feedback: want.feedback });
   assert.equal(tunedDefaults('simple-vgg', 'tjml-exact')!.settings.lr, cell('table2', 'simple-vgg', 'tjml').lr, 'analytical variants take TJML settings');
   assert.deepEqual(tunedDefaults('mixer', 'ldrl')!.settings.optimizer, cell('table3', 'mixer', 'ldrl').optimizer);
+  // a grid that runs the variant itself wins: Table 4's tjml-exact trains at BP's lr, not TJML's
+  assert.equal(tunedDefaults('reversible-mixer', 'tjml-exact')!.settings.lr, cell('table4', 'reversible-mixer', 'tjml-exact').lr);
+  assert.notEqual(cell('table4', 'reversible-mixer', 'tjml-exact').lr, cell('table4', 'reversible-mixer', 'tjml').lr);
   assert.equal(tunedDefaults('mlp', 'dtp'), null, 'no grid runs DTP on the MLP');
   assert.equal(tunedDefaults('simple-vgg', 'dtp'), null);
 });

@@ -128,13 +128,14 @@ function mixerMethod(m: MethodName): Partial<TrainConfig> {
 }
 
 /**
- * Reversible Mixer: the Mixer's settings except TJML's lr. Its coupling blocks' feedback is their
- * exact inverse, a Gauss-Newton-like target that drifts to 90 deg from BP and past it as the blocks
- * stop being near-orthogonal; every lr tried peaked near 40 % test and then collapsed. All data:
- * 1e-3 peaked at 39 % (epoch 1) and fell to 16 % (epoch 4); 2e-4 peaked at 42.8 % (epoch 4) and
- * fell to 27 % (epoch 6). Sweep (10k train / 2k val, 8 epochs), lr 1e-4 / 2e-4 / 5e-4 / 1e-3:
- * 35.4 / 39.5 / 27.9 / 11.7 % (the last two after peaks of 40 %). A lower lr delays the drift:
- * 5e-5 is provisional, until its full run (and a 2e-5 one) ends.
+ * Reversible Mixer: the Mixer's settings except TJML's lr. TJML's coupling feedback is the exact
+ * inverse, a Gauss-Newton-like target that drifts to 90 deg from BP and past it as the blocks stop
+ * being near-orthogonal; every lr tried peaked near 40 % test and then collapsed. All data: 1e-3
+ * peaked at 39 % (epoch 1) and fell to 16 % (epoch 4); 2e-4 peaked at 42.8 % (epoch 4) and fell to
+ * 27 % (epoch 6). Sweep (10k train / 2k val, 8 epochs), lr 1e-4 / 2e-4 / 5e-4 / 1e-3: 35.4 / 39.5
+ * / 27.9 / 11.7 % (the last two after peaks of 40 %). A lower lr delays the drift: 5e-5 is
+ * provisional, until its full run (and a 2e-5 one) ends. tjml-exact takes the couplings' J^T
+ * instead (BP's updates, so BP's lr): 53.5 % on the same sweep split at 1e-3, no collapse.
  */
 function reversibleMixerMethod(m: MethodName): Partial<TrainConfig> {
   return m === 'tjml' ? { ...mixerMethod(m), lr: 5e-5 } : mixerMethod(m);
@@ -182,7 +183,7 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
     for (const m of ['bp', 'ldrl', 'fwdtp', 'tjml'] as MethodName[])
       add('mixer-cifar10', 'cifar10', 'mixer', m, { ...mixerMethod(m), modelConfig: { blocks: mixerBlocks } });
   if (table === 'table4')
-    for (const m of ['bp', 'ldrl', 'tjml'] as MethodName[])
+    for (const m of ['bp', 'ldrl', 'tjml', 'tjml-exact'] as MethodName[])
       add('reversible-mixer-cifar10', 'cifar10', 'reversible-mixer', m, { ...reversibleMixerMethod(m), modelConfig: { blocks: mixerBlocks } });
   return cells;
 }
@@ -191,18 +192,19 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
 const TUNED_KEYS = ['lr', 'beta', 'batchSize', 'optimizer', 'schedule', 'feedback'] as const;
 
 /**
- * The grids' settings for a model and method (the first paper table that runs them; the analytical
- * variants share TJML's), or null when no grid runs that pair: `targetprop train` starts from these
- * so that every method trains without flags.
+ * The grids' settings for a model and method (the first paper table that runs them; an analytical
+ * variant no grid runs on that model shares TJML's), or null when no grid runs that pair:
+ * `targetprop train` starts from these so that every method trains without flags.
  */
 export function tunedDefaults(model: string, method: MethodName): { table: TableName; settings: Partial<TrainConfig> } | null {
-  const as = method === 'tjml-exact' || method === 'ijml' || method === 'pjml' ? 'tjml' : method;
-  for (const table of Object.keys(BUDGETS) as TableName[]) {
-    const cell = grid(table, 'full', 1).find((c) => c.config.model === model && c.label === as);
-    if (!cell) continue;
-    const settings: Partial<TrainConfig> = {};
-    for (const k of TUNED_KEYS) if (cell.config[k] !== undefined) (settings as Record<string, unknown>)[k] = cell.config[k];
-    return { table, settings };
-  }
+  const variant = method === 'tjml-exact' || method === 'ijml' || method === 'pjml';
+  for (const label of variant ? [method, 'tjml'] : [method])
+    for (const table of Object.keys(BUDGETS) as TableName[]) {
+      const cell = grid(table, 'full', 1).find((c) => c.config.model === model && c.label === label);
+      if (!cell) continue;
+      const settings: Partial<TrainConfig> = {};
+      for (const k of TUNED_KEYS) if (cell.config[k] !== undefined) (settings as Record<string, unknown>)[k] = cell.config[k];
+      return { table, settings };
+    }
   return null;
 }
