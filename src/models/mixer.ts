@@ -46,8 +46,8 @@ export function mixer(input: [number, number, number], c: Partial<MixerConfig> =
 export interface ReversibleMixerConfig extends MixerConfig {
   /**
    * A LayerNorm at the start of f and g, as the Mixer's sub-blocks (and RevNet-style transformers)
-   * have. Off by default: with it, inverse-feedback TJML collapsed sooner (its 1/sigma scales up f's
-   * and g's Jacobians; sweep in docs/results).
+   * have. Off by default: with it, inverse-feedback TJML collapsed sooner on the Table 4 sweep
+   * (docs/results/report.md).
    */
   preNorm: boolean;
 }
@@ -55,7 +55,7 @@ export const REVERSIBLE_MIXER_DEFAULTS: ReversibleMixerConfig = { ...MIXER_DEFAU
 
 /**
  * Reversible Mixer: each block is an additive coupling over channel halves, with a token MLP as f
- * and a channel MLP as g, so its feedback is its exact inverse.
+ * and a channel MLP as g, so TJML can take its exact inverse as feedback (tjml-exact takes its J^T).
  */
 export function reversibleMixer(input: [number, number, number], c: Partial<ReversibleMixerConfig> = {}): Network {
   const cfg = { ...REVERSIBLE_MIXER_DEFAULTS, ...c };
