@@ -42,9 +42,13 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.match(renderRuns(s1), /\| 1 \| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 min \|/, '`targetprop runs` shows the interrupted run and its time left');
   const partial = fs.readFileSync(writeReport(s1, path.join(dir, 'partial')), 'utf8');
   assert.match(partial.split('## Unfinished runs')[1] ?? '', /\| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \|/, 'the report lists the interrupted run apart');
+  const threadsNow = (JSON.parse(s1.runs()[0].engine) as { threads: number }).threads;
+  s1.setEngine(s1.runs()[0].id, JSON.stringify({ threads: threadsNow + 1 })); // as if epoch 1 ran at another count
   s1.close();
   const s2 = new Store(path.join(dir, 'runs.sqlite'));
   const full = await train(tiny, { store: s2, quiet: true });
+  assert.deepEqual(JSON.parse(s2.runs()[0].engine).threads, [threadsNow + 1, threadsNow], 'a resume at another thread count is recorded');
+  assert.match(renderRuns(s2), new RegExp(`${threadsNow + 1}\\+${threadsNow} threads \\(resumed at another count\\)`));
   assert.equal(full.epochs.length, 2);
   assert.equal(full.testAcc, ref.testAcc, 'resumed run equals the uninterrupted one');
   assert.equal(full.epochs[1].trainLoss, ref.epochs[1].trainLoss);

@@ -10,7 +10,9 @@ const duration = (s: number) => (s >= 5400 ? `${(s / 3600).toFixed(1)} h` : `${M
 /** '2 threads' from a run's stored engine info: per-image times only compare at equal counts. */
 export function threadsOf(engine: string): string {
   try {
-    const t = (JSON.parse(engine) as { threads?: number }).threads;
+    const t = (JSON.parse(engine) as { threads?: number | number[] }).threads;
+    // a run resumed at another count: its epoch times mix counts and compare with no other run
+    if (Array.isArray(t)) return `${t.join('+')} threads (resumed at another count)`;
     return t ? `${t} thread${t > 1 ? 's' : ''}` : 'threads ?';
   } catch {
     return 'threads ?';

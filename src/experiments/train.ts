@@ -225,6 +225,12 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
   });
   const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
+  // resumed at another thread count: its epoch times mix counts, so it lists every count it ran with
+  if (run && epochs.length && run.status !== 'done') {
+    const was = JSON.parse(run.engine) as { threads?: number | number[] };
+    const seen = [was.threads ?? []].flat();
+    if (!seen.includes(getNumThreads())) o.store!.setEngine(run.id, JSON.stringify({ ...was, threads: [...seen, getNumThreads()] }));
+  }
   if (run?.status === 'done') {
     method.dispose();
     net.dispose();

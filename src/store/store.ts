@@ -92,6 +92,9 @@ export class Store {
       .run({ ...r, started: new Date().toISOString() });
     return this.findRun(r.key)!;
   }
+  setEngine(id: number, engine: string): void {
+    this.db.prepare('UPDATE runs SET engine = ? WHERE id = ?').run(engine, id);
+  }
   /** Stores one epoch's metrics and the checkpoint after it, atomically. */
   commitEpoch(e: EpochRow, checkpoint: Buffer | null): void {
     this.db.transaction(() => {
