@@ -35,7 +35,8 @@ Usage:
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
          (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN)
-Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes, and norm for lenet/simple-vgg/mlp: --model-config)
+Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes; norm for lenet/simple-vgg/mlp, preNorm for
+         reversible-mixer: --model-config)
 Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
 
 interface Args {
