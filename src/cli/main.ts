@@ -34,7 +34,8 @@ Usage:
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
-         (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN)
+         (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN;
+         table 4 runs tjml-exact, the coupling blocks' J^T, beside tjml, their inverse)
 Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes; norm for lenet/simple-vgg/mlp, preNorm for
          reversible-mixer: --model-config)
 Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
