@@ -149,7 +149,6 @@ export interface Cell {
   config: Partial<TrainConfig>;
 }
 
-
 export function grid(table: TableName, profile: Profile, seeds: number): Cell[] {
   const b = BUDGETS[table][profile];
   const cells: Cell[] = [];

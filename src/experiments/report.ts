@@ -203,14 +203,14 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
     const c = JSON.parse(r.config) as TrainConfig;
     byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}`, eps }]);
   }
+  // the last block's target is the output's own (exact) one: the mean is over the blocks below it
+  const hidden = (a: (number | null)[]) => mean(a.slice(0, -1).filter((x): x is number => x !== null && Number.isFinite(x)));
   const md: string[] = [];
   for (const [name, runs] of byName) {
     const slug = `unfinished-${name.replace(/\//g, '-')}`;
     const acc = runs.map((r) => ({ name: r.label, xs: r.eps.map((e) => e.epoch + 1), ys: r.eps.map((e) => 100 * e.testAcc) }));
     fs.writeFileSync(path.join(outDir, `${slug}-curves.svg`), lineChart(acc, { title: `${name}: test accuracy`, xlabel: 'epoch', ylabel: 'test accuracy %' }));
     md.push(`![${name} unfinished runs: test accuracy](${slug}-curves.svg)`, '');
-    // the last block's target is the output's own (exact) one: the mean is over the blocks below it
-    const hidden = (a: (number | null)[]) => mean(a.slice(0, -1).filter((x): x is number => x !== null && Number.isFinite(x)));
     const ang = runs
       .filter((r) => r.eps.every((e) => e.bpAngles && e.bpAngles.length > 1))
       .map((r) => ({ name: r.label, xs: r.eps.map((e) => e.epoch + 1), ys: r.eps.map((e) => hidden(e.bpAngles!)) }));

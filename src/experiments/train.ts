@@ -225,16 +225,17 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
   });
   const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
-  // resumed at another thread count: its epoch times mix counts, so it lists every count it ran with
-  if (run && epochs.length && run.status !== 'done') {
-    const was = JSON.parse(run.engine) as { threads?: number | number[] };
-    const seen = [was.threads ?? []].flat();
-    if (!seen.includes(getNumThreads())) o.store!.setEngine(run.id, JSON.stringify({ ...was, threads: [...seen, getNumThreads()] }));
-  }
   if (run?.status === 'done') {
     method.dispose();
     net.dispose();
     return { runId: run.id, trainAcc: run.train_acc ?? NaN, testAcc: run.test_acc ?? NaN, epochs };
+  }
+  // resumed at another thread count: its epoch times mix counts, so it lists every count it ran with
+  if (run && epochs.length) {
+    const was = JSON.parse(run.engine) as { threads?: number | number[] };
+    const seen = [was.threads ?? []].flat();
+    const now = getNumThreads();
+    if (!seen.includes(now)) o.store!.setEngine(run.id, JSON.stringify({ ...was, threads: [...seen, now] }));
   }
   let start = 0;
   const ck = run ? o.store!.checkpoint(run.id) : undefined;

@@ -64,8 +64,8 @@ export function reversibleMixer(input: [number, number, number], c: Partial<Reve
   if (C % 2) throw new Error(`reversible mixer: width must be even, got ${C}`);
   const h = C / 2;
   const blocks: Sequential[] = [new Sequential([new Conv2d(input[0], C, cfg.patch, cfg.patch, 0), new ToTokens()])];
+  const norm = (): Layer[] => (cfg.preNorm ? [new LayerNorm(h)] : []);
   for (let i = 0; i < cfg.blocks; i++) {
-    const norm = (): Layer[] => (cfg.preNorm ? [new LayerNorm(h)] : []);
     const f = [...norm(), new Transpose(1, 2), ...mlpLayers(T, cfg.tokenHidden, cfg.activation), new Transpose(1, 2)];
     const g = [...norm(), ...mlpLayers(h, cfg.channelHidden, cfg.activation)];
     blocks.push(new Sequential([new AdditiveCoupling(f, g, h)]));
