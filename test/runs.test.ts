@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { evalBatchSize, train, TrainConfig, TRAIN_DEFAULTS, runKey } from '../src/experiments/train';
 import { grid } from '../src/experiments/grids';
+import Database from 'better-sqlite3';
 import { Store } from '../src/store/store';
 import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
 import { buildModel } from '../src/models';
@@ -42,6 +43,11 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.match(renderRuns(s1), /\| 1 \| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 min \|/, '`targetprop runs` shows the interrupted run and its time left');
   const partial = fs.readFileSync(writeReport(s1, path.join(dir, 'partial')), 'utf8');
   assert.match(partial.split('## Unfinished runs')[1] ?? '', /\| lenet\/mnist\/tjml \| 0 \| unfinished \(resumes\) \| 1\/2 \|/, 'the report lists the interrupted run apart');
+  // stopped by hand: listed with its reason, and still resumable (below)
+  s1.stopRun(s1.runs()[0].id, 'collapsed | lr too high');
+  assert.match(renderRuns(s1), /\| lenet\/mnist\/tjml \| 0 \| stopped: collapsed \\\| lr too high \| 1\/2 \|/);
+  const stoppedMd = fs.readFileSync(writeReport(s1, path.join(dir, 'stopped')), 'utf8');
+  assert.match(stoppedMd.split('## Unfinished runs')[1] ?? '', /\| stopped: collapsed/, 'the report lists a stopped run with its reason');
   const threadsNow = (JSON.parse(s1.runs()[0].engine) as { threads: number }).threads;
   s1.setEngine(s1.runs()[0].id, JSON.stringify({ threads: threadsNow + 1 })); // as if epoch 1 ran at another count
   s1.close();
@@ -59,6 +65,8 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.ok(full.epochs[0].tjml?.length === 4 && full.epochs[0].tjml.slice(1).every((v) => v >= 0), 'Jacobian matching is recorded per block');
   assert.ok(s2.epochs(run.id).every((e) => JSON.parse(e.diagnostics).alignment?.length === 4), 'feedback-forward alignment is stored per block');
   assert.match(renderRuns(s2, 'lenet'), /\| done \| 2\/2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| - \|/);
+  assert.equal(run.note, null, 'taking a stopped run up again clears its reason');
+  assert.throws(() => s2.stopRun(run.id, 'x'), /finished; only an unfinished run can be stopped/);
   assert.match(renderRuns(s2, 'vgg'), /No runs whose name contains 'vgg'/);
   const again = await train(tiny, { store: s2, quiet: true });
   assert.equal(again.testAcc, full.testAcc, 'a finished run is not retrained');
@@ -163,6 +171,9 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   const sw = run('sweep', '--config', cfg, '--lr', '0.002', '--beta', '0.1', '--results', dir, '--quiet');
   assert.equal(sw.code, 0, sw.out);
   assert.match(sw.out, /settings: fwdtp on lenet as in the table1 grid/);
+  assert.match(run('runs', '--results', dir, '--stop', '1').out, /--stop needs --why/);
+  assert.match(run('runs', '--results', dir, '--stop', 'x', '--why', 'y').out, /--stop expects a run id/);
+  assert.match(run('runs', '--results', dir, '--stop', '99', '--why', 'y').out, /no run with id 99/);
   const st = new Store(path.join(dir, 'runs.sqlite'));
   const swept = st.runs().find((r) => r.name === 'sweep/custom/lenet-mnist/fwdtp')!;
   const sc = JSON.parse(swept.config) as TrainConfig;
@@ -311,4 +322,22 @@ test('evaluation spreads examples evenly over batches of at most 500: no lone re
     const last = n - b * (Math.ceil(n / b) - 1);
     assert.ok(b <= 500 && last >= Math.min(n, 250), `n = ${n}: batch ${b}, last ${last}`);
   }
+});
+
+test('a results database written before the note column gains it on open, and its runs read as before', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'runs.sqlite');
+  const old = new Database(file);
+  old.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, config TEXT NOT NULL,
+    seed INTEGER NOT NULL, git TEXT NOT NULL, engine TEXT NOT NULL, status TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+    train_acc REAL, test_acc REAL)`);
+  old.prepare(`INSERT INTO runs (key, name, config, seed, git, engine, status, started) VALUES ('k', 'old', '{}', 0, 'g', '{}', 'running', 't')`).run();
+  old.close();
+  const s = new Store(file);
+  assert.equal(s.runs()[0].name, 'old');
+  s.stopRun(1, 'abandoned');
+  assert.deepEqual([s.getRun(1)!.status, s.getRun(1)!.note], ['stopped', 'abandoned']);
+  s.reopenRun(1);
+  assert.deepEqual([s.getRun(1)!.status, s.getRun(1)!.note], ['running', null]);
+  s.close();
 });

@@ -32,6 +32,7 @@ Usage:
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
+                  [--stop ID --why TEXT]            (mark an unfinished run as ended by hand, with the reason)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
          (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN;
@@ -61,7 +62,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'why',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -261,6 +262,13 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'runs': {
       const store = openStore(a);
+      if (a.stop !== undefined) {
+        const id = Number(a.stop);
+        if (!Number.isInteger(id)) throw new Error(`--stop expects a run id (see targetprop runs), got '${a.stop}'`);
+        if (typeof a.why !== 'string' || !a.why.trim()) throw new Error('--stop needs --why "reason" (shown beside the run in runs and report)');
+        store.stopRun(id, a.why.trim());
+        console.log(`run ${id} marked stopped: ${a.why.trim()} (a process still training it is not killed; rerunning its command resumes it)`);
+      }
       console.log(renderRuns(store, typeof a.name === 'string' ? a.name : undefined));
       store.close();
       return;

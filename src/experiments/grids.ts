@@ -4,7 +4,7 @@
 // epochs only; the `full` profile is the paper's budget.
 import { TrainConfig } from './train';
 import { DatasetName } from '../data/datasets';
-import { MethodName } from '../methods';
+import { MethodName, isAnalytical } from '../methods';
 
 export type TableName = 'table1' | 'table2' | 'table3' | 'table4';
 export type Profile = 'quick' | 'full';
@@ -196,7 +196,7 @@ const TUNED_KEYS = ['lr', 'beta', 'batchSize', 'optimizer', 'schedule', 'feedbac
  * `targetprop train` starts from these so that every method trains without flags.
  */
 export function tunedDefaults(model: string, method: MethodName): { table: TableName; settings: Partial<TrainConfig> } | null {
-  const variant = method === 'tjml-exact' || method === 'ijml' || method === 'pjml';
+  const variant = isAnalytical(method) && method !== 'tjml';
   for (const label of variant ? [method, 'tjml'] : [method])
     for (const table of Object.keys(BUDGETS) as TableName[]) {
       const cell = grid(table, 'full', 1).find((c) => c.config.model === model && c.label === label);

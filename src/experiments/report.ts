@@ -7,7 +7,7 @@ import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 import { BUDGETS, TableName } from './grids';
-import { renderRuns, threadsOf } from './runlist';
+import { renderRuns, threadsOf, unfinished } from './runlist';
 import { mean, median, std } from './stats';
 
 interface Agg {
@@ -197,11 +197,11 @@ export function renderSweeps(aggs: Agg[], only?: { row: string; method: string }
 function unfinishedFigures(store: Store, outDir: string): string[] {
   const byName = new Map<string, { label: string; eps: EpochMetrics[] }[]>();
   for (const r of store.runs()) {
-    if (r.status !== 'running' || !r.name.startsWith('table')) continue;
+    if (!unfinished(r.status) || !r.name.startsWith('table')) continue;
     const eps = store.epochs(r.id).map(fromRow);
     if (!eps.length) continue;
     const c = JSON.parse(r.config) as TrainConfig;
-    byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}`, eps }]);
+    byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}${r.status === 'stopped' ? ' (stopped)' : ''}`, eps }]);
   }
   // the last block's target is the output's own (exact) one: the mean is over the blocks below it
   const hidden = (a: (number | null)[]) => mean(a.slice(0, -1).filter((x): x is number => x !== null && Number.isFinite(x)));
@@ -292,11 +292,11 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
     }
   }
   const sweeps = renderSweeps(aggs);
-  if (store.runs().some((r) => r.status === 'running'))
+  if (store.runs().some((r) => unfinished(r.status)))
     md.push(
       '## Unfinished runs',
       '',
-      'Runs that stopped part-way (or were still going when this report was written): not in the tables above. Rerunning the command that started one resumes it from its last epoch.',
+      'Runs that stopped part-way (interrupted, still going when this report was written, or stopped by hand with the reason shown): not in the tables above. Rerunning the command that started one resumes it from its last epoch.',
       '',
       renderRuns(store, undefined, true),
       ...unfinishedFigures(store, outDir),

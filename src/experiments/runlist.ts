@@ -1,5 +1,6 @@
 // `targetprop runs`: what the results database holds, including runs that stopped part-way
-// (status 'running' with fewer epochs than configured: rerun the same command to resume them).
+// (status 'running' with fewer epochs than configured, or 'stopped' by hand with a reason: rerun
+// the same command to resume either).
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
 import { median } from './stats';
@@ -19,12 +20,15 @@ export function threadsOf(engine: string): string {
   }
 }
 
+/** Runs that have not finished: interrupted, still going, or stopped by hand. */
+export const unfinished = (status: string) => status === 'running' || status === 'stopped';
+
 /**
  * A markdown table of the stored runs whose name contains `filter` (all when omitted); with
  * `unfinishedOnly`, only runs that stopped part-way (or are still going), as the report lists them.
  */
 export function renderRuns(store: Store, filter?: string, unfinishedOnly = false): string {
-  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!unfinishedOnly || r.status === 'running'));
+  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!unfinishedOnly || unfinished(r.status)));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
   const out = [
     '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started |',
@@ -36,7 +40,7 @@ export function renderRuns(store: Store, filter?: string, unfinishedOnly = false
     const last = eps.at(-1);
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
-    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status;
+    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' ? `stopped: ${(r.note ?? '-').replace(/\|/g, '\\|')}` : r.status;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     // epochs still to train x the median epoch so far (training only: evaluation adds a little)
     const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';

@@ -230,6 +230,11 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     net.dispose();
     return { runId: run.id, trainAcc: run.train_acc ?? NaN, testAcc: run.test_acc ?? NaN, epochs };
   }
+  // a run stopped by hand is taken up again when its command is rerun
+  if (run?.status === 'stopped') {
+    if (!o.quiet) process.stderr.write(`${name}: run ${run.id} was stopped (${run.note ?? 'no reason given'}); taking it up again\n`);
+    o.store!.reopenRun(run.id);
+  }
   // resumed at another thread count: its epoch times mix counts, so it lists every count it ran with
   if (run && epochs.length) {
     const was = JSON.parse(run.engine) as { threads?: number | number[] };

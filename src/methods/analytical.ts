@@ -13,6 +13,11 @@ const DEFAULT_MODE: Partial<Record<MethodName, FeedbackMode>> = {
   pjml: FEEDBACK_MODES.pjml,
 };
 
+/** Whether a method sets every feedback analytically (TJML and its variants). */
+export function isAnalytical(name: MethodName): boolean {
+  return DEFAULT_MODE[name] !== undefined;
+}
+
 export class AnalyticalTP extends TargetProp {
   readonly mode: FeedbackMode;
   protected feedbackFn: BlockFeedback;

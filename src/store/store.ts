@@ -13,11 +13,14 @@ export interface RunRow {
   seed: number;
   git: string;
   engine: string;
-  status: 'running' | 'done' | 'failed';
+  /** 'stopped': ended by hand part-way (`targetprop runs --stop`); its checkpoint stays, so it can resume. */
+  status: 'running' | 'done' | 'failed' | 'stopped';
   started: string;
   finished: string | null;
   train_acc: number | null;
   test_acc: number | null;
+  /** why a run was stopped */
+  note: string | null;
 }
 
 export interface EpochRow {
@@ -47,7 +50,8 @@ CREATE TABLE IF NOT EXISTS runs (
   started TEXT NOT NULL,
   finished TEXT,
   train_acc REAL,
-  test_acc REAL
+  test_acc REAL,
+  note TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
   run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -72,6 +76,17 @@ export class Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+  /** Databases written before a column existed gain it (another process may add it at the same moment). */
+  private migrate(): void {
+    const has = () => (this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).some((c) => c.name === 'note');
+    if (has()) return;
+    try {
+      this.db.exec('ALTER TABLE runs ADD COLUMN note TEXT');
+    } catch (e) {
+      if (!has()) throw e;
+    }
   }
   close(): void {
     this.db.close();
@@ -112,6 +127,17 @@ export class Store {
       .prepare('UPDATE runs SET status = ?, finished = ?, train_acc = ?, test_acc = ? WHERE id = ?')
       .run(status, new Date().toISOString(), trainAcc, testAcc, id);
     if (status === 'done') this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id);
+  }
+  /** Marks an unfinished run as ended by hand, with the reason; rerunning its command resumes it. */
+  stopRun(id: number, why: string): void {
+    const r = this.getRun(id);
+    if (!r) throw new Error(`no run with id ${id}`);
+    if (r.status === 'done') throw new Error(`run ${id} (${r.name}) finished; only an unfinished run can be stopped`);
+    this.db.prepare("UPDATE runs SET status = 'stopped', finished = ?, note = ? WHERE id = ?").run(new Date().toISOString(), why, id);
+  }
+  /** A stopped run taken up again. */
+  reopenRun(id: number): void {
+    this.db.prepare("UPDATE runs SET status = 'running', finished = NULL, note = NULL WHERE id = ? AND status = 'stopped'").run(id);
   }
   checkpoint(runId: number): { epoch: number; data: Buffer } | undefined {
     return this.db.prepare('SELECT epoch, data FROM checkpoints WHERE run_id = ?').get(runId) as { epoch: number; data: Buffer } | undefined;
