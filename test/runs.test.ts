@@ -256,7 +256,14 @@ test('report: quick and full runs of one setting stay in separate sections; ever
       { run_id: u.id, epoch, lr: 0.1, train_loss: 1, train_acc: 0.3, test_acc: 0.3, test_loss: 1, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: JSON.stringify({ bpAngles: angles }) },
       null,
     );
+  // the cell's finished run at another lr, same epoch budget, is drawn beside it; its quick run is not
+  add(cut.config.name!, { ...cut.config, lr: 0.011 }, 0.6); // the cell's own lr is another
+  const quickCut = grid('table1', 'quick', 1).find((c) => c.config.method === 'bp' && c.config.data === 'cifar10')!;
+  add(quickCut.config.name!, { ...quickCut.config, lr: 0.07 }, 0.2);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const curvesSvg = fs.readFileSync(path.join(dir, 'report', 'unfinished-table1-lenet-cifar10-bp-curves.svg'), 'utf8');
+  assert.match(curvesSvg, /lr 0\.011 \(finished\)/);
+  assert.doesNotMatch(curvesSvg, /lr 0\.07/, 'a finished run of another epoch budget is not drawn');
   const unfinished = md.split('## Unfinished runs')[1].split('## ')[0];
   assert.match(unfinished, /\| table1\/lenet-cifar10\/bp \| 0 \| unfinished \(resumes\) \| 2\/90 \|/);
   assert.match(unfinished, /!\[table1\/lenet-cifar10\/bp unfinished runs: angle to BP\]\(unfinished-table1-lenet-cifar10-bp-bp-angle\.svg\)/);

@@ -2,7 +2,7 @@
 // relative to LDRL), learning curves, BP angles per block, and the Figure 2 timings.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Store } from '../store/store';
+import { RunRow, Store } from '../store/store';
 import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
@@ -192,16 +192,21 @@ export function renderSweeps(aggs: Agg[], only?: { row: string; method: string }
 /**
  * Unfinished grid runs, overlaid per grid cell (one line per run, labelled with its lr): their test
  * accuracy and their mean angle to BP over the hidden blocks, per epoch, so that a run that stalled
- * or collapsed shows when, and what its updates did meanwhile.
+ * or collapsed shows when, and what its updates did meanwhile. The cell's finished runs of the same
+ * epoch budget are drawn beside them, for comparison.
  */
 function unfinishedFigures(store: Store, outDir: string): string[] {
   const byName = new Map<string, { label: string; eps: EpochMetrics[] }[]>();
-  for (const r of store.runs()) {
-    if (!unfinished(r.status) || !r.name.startsWith('table')) continue;
+  const runs = store.runs().filter((r) => r.name.startsWith('table'));
+  const open = runs.filter((r) => unfinished(r.status));
+  const budget = (r: RunRow) => (JSON.parse(r.config) as TrainConfig).epochs;
+  const finished = runs.filter((r) => r.status === 'done' && open.some((u) => u.name === r.name && budget(u) === budget(r)));
+  for (const r of [...open, ...finished]) {
     const eps = store.epochs(r.id).map(fromRow);
     if (!eps.length) continue;
     const c = JSON.parse(r.config) as TrainConfig;
-    byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}${r.status === 'stopped' ? ' (stopped)' : ''}`, eps }]);
+    const tag = r.status === 'stopped' ? ' (stopped)' : r.status === 'done' ? ' (finished)' : '';
+    byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}${tag}`, eps }]);
   }
   // the last block's target is the output's own (exact) one: the mean is over the blocks below it
   const hidden = (a: (number | null)[]) => mean(a.slice(0, -1).filter((x): x is number => x !== null && Number.isFinite(x)));
@@ -296,7 +301,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
     md.push(
       '## Unfinished runs',
       '',
-      'Runs that stopped part-way (interrupted, still going when this report was written, or stopped by hand with the reason shown): not in the tables above. Rerunning the command that started one resumes it from its last epoch.',
+      'Runs that stopped part-way (interrupted, still going when this report was written, or stopped by hand with the reason shown): not in the tables above. Rerunning the command that started one resumes it from its last epoch. The figures overlay each grid cell\'s unfinished runs with its finished runs of the same epoch budget.',
       '',
       renderRuns(store, undefined, true),
       ...unfinishedFigures(store, outDir),
