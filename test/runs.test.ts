@@ -66,7 +66,7 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.ok(s2.epochs(run.id).every((e) => JSON.parse(e.diagnostics).alignment?.length === 4), 'feedback-forward alignment is stored per block');
   assert.match(renderRuns(s2, 'lenet'), /\| done \| 2\/2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| - \|/);
   assert.equal(run.note, null, 'taking a stopped run up again clears its reason');
-  assert.throws(() => s2.stopRun(run.id, 'x'), /finished; only an unfinished run can be stopped/);
+  assert.throws(() => s2.stopRun(run.id, 'x'), /is done; only an unfinished run can be stopped/);
   assert.match(renderRuns(s2, 'vgg'), /No runs whose name contains 'vgg'/);
   const again = await train(tiny, { store: s2, quiet: true });
   assert.equal(again.testAcc, full.testAcc, 'a finished run is not retrained');

@@ -132,7 +132,7 @@ export class Store {
   stopRun(id: number, why: string): void {
     const r = this.getRun(id);
     if (!r) throw new Error(`no run with id ${id}`);
-    if (r.status === 'done') throw new Error(`run ${id} (${r.name}) finished; only an unfinished run can be stopped`);
+    if (r.status !== 'running' && r.status !== 'stopped') throw new Error(`run ${id} (${r.name}) is ${r.status}; only an unfinished run can be stopped`);
     this.db.prepare("UPDATE runs SET status = 'stopped', finished = ?, note = ? WHERE id = ?").run(new Date().toISOString(), why, id);
   }
   /** A stopped run taken up again. */
