@@ -2,7 +2,7 @@
 // relative to LDRL), learning curves, BP angles per block, and the Figure 2 timings.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunRow, Store } from '../store/store';
+import { Store } from '../store/store';
 import { TrainConfig, fromRow, EpochMetrics, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
@@ -197,14 +197,15 @@ export function renderSweeps(aggs: Agg[], only?: { row: string; method: string }
  */
 function unfinishedFigures(store: Store, outDir: string): string[] {
   const byName = new Map<string, { label: string; eps: EpochMetrics[] }[]>();
-  const runs = store.runs().filter((r) => r.name.startsWith('table'));
-  const open = runs.filter((r) => unfinished(r.status));
-  const budget = (r: RunRow) => (JSON.parse(r.config) as TrainConfig).epochs;
-  const finished = runs.filter((r) => r.status === 'done' && open.some((u) => u.name === r.name && budget(u) === budget(r)));
-  for (const r of [...open, ...finished]) {
+  const runs = store
+    .runs()
+    .filter((r) => r.name.startsWith('table'))
+    .map((r) => ({ r, c: JSON.parse(r.config) as TrainConfig }));
+  const open = runs.filter(({ r }) => unfinished(r.status));
+  const finished = runs.filter(({ r, c }) => r.status === 'done' && open.some((u) => u.r.name === r.name && u.c.epochs === c.epochs));
+  for (const { r, c } of [...open, ...finished]) {
     const eps = store.epochs(r.id).map(fromRow);
     if (!eps.length) continue;
-    const c = JSON.parse(r.config) as TrainConfig;
     const tag = r.status === 'stopped' ? ' (stopped)' : r.status === 'done' ? ' (finished)' : '';
     byName.set(r.name, [...(byName.get(r.name) ?? []), { label: `run ${r.id}, lr ${c.lr}${tag}`, eps }]);
   }
