@@ -587,6 +587,11 @@ OP(setRequiresGrad) {
   T(info, 0).requires_grad_(B(info, 1));
   return info.Env().Undefined();
 }
+// equal(a, b): same shape, dtype and values (lets a layer tell its forward point from another point).
+OP(equal) {
+  at::Tensor a = T(info, 0), b = T(info, 1);
+  return Napi::Boolean::New(info.Env(), a.scalar_type() == b.scalar_type() && a.sizes().equals(b.sizes()) && at::equal(a, b));
+}
 OP(requiresGrad) { return Napi::Boolean::New(info.Env(), T(info, 0).requires_grad()); }
 OP(gradOf) {
   auto g = T(info, 0).grad();
@@ -682,7 +687,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   EXPORT(inverse) EXPORT(pinverse)
   EXPORT(addInPlace) EXPORT(mulInPlace) EXPORT(addcmulInPlace) EXPORT(addcdivInPlace) EXPORT(copyInPlace)
   EXPORT(zeroInPlace)
-  EXPORT(setRequiresGrad) EXPORT(requiresGrad) EXPORT(gradOf) EXPORT(clearGrad) EXPORT(backward) EXPORT(grad)
+  EXPORT(setRequiresGrad) EXPORT(requiresGrad) EXPORT(equal) EXPORT(gradOf) EXPORT(clearGrad) EXPORT(backward) EXPORT(grad)
   EXPORT(setGradEnabled)
   EXPORT(setNumThreads) EXPORT(getNumThreads) EXPORT(runtimeInfo) EXPORT(setBlasThreads) EXPORT(blasInfo)
 #undef EXPORT

@@ -76,6 +76,17 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.doesNotMatch(md, /## Unfinished runs/, 'once it finished');
   assert.match(md, /!\[lenet-mnist Jacobian matching\]\(runs-custom-lenet-mnist-tjml\.svg\)/);
   assert.ok(fs.existsSync(path.join(dir, 'report', 'runs-custom-lenet-mnist-tjml.svg')));
+  // retired by hand: kept with its reason, out of the tables; its config then trains a new run
+  s2.retireRun(run.id, 'made before a fix | rerun');
+  assert.match(renderRuns(s2), /\| retired: made before a fix \\\| rerun \| 2\/2 \|/);
+  const retiredMd = fs.readFileSync(writeReport(s2, path.join(dir, 'retired')), 'utf8');
+  assert.doesNotMatch(retiredMd.split('## Retired runs')[0], /\| lenet-mnist \| tjml \|/, 'no table row from a retired run');
+  assert.match(retiredMd.split('## Retired runs')[1] ?? '', /\| retired: made before a fix/);
+  const fresh = await train(tiny, { store: s2, quiet: true, stopAfter: 1 });
+  assert.notEqual(fresh.runId, run.id, 'rerunning a retired config starts a new run');
+  assert.equal(s2.getRun(run.id)!.status, 'retired');
+  assert.throws(() => s2.retireRun(fresh.runId!, 'x'), /is marked running; stop it first/);
+  assert.throws(() => s2.retireRun(9999, 'x'), /no run with id 9999/);
   s2.close();
 });
 
@@ -174,6 +185,9 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('runs', '--results', dir, '--stop', '1').out, /--stop needs --why/);
   assert.match(run('runs', '--results', dir, '--stop', 'x', '--why', 'y').out, /--stop expects a run id/);
   assert.match(run('runs', '--results', dir, '--stop', '99', '--why', 'y').out, /no run with id 99/);
+  assert.match(run('runs', '--results', dir, '--retire', '1').out, /--retire needs --why/);
+  assert.match(run('runs', '--results', dir, '--retire', 'x', '--why', 'y').out, /--retire expects a run id/);
+  assert.match(run('runs', '--results', dir, '--retire', '99', '--why', 'y').out, /no run with id 99/);
   const st = new Store(path.join(dir, 'runs.sqlite'));
   const swept = st.runs().find((r) => r.name === 'sweep/custom/lenet-mnist/fwdtp')!;
   const sc = JSON.parse(swept.config) as TrainConfig;

@@ -33,6 +33,8 @@ Usage:
   targetprop report [--results DIR] [--out DIR]
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
                   [--stop ID --why TEXT]            (mark an unfinished run as ended by hand, with the reason)
+                  [--retire ID --why TEXT]          (set a run aside, e.g. made by code since fixed: out of the
+                                                     report's tables, listed with the reason; its config runs afresh)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
          (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN;
@@ -62,7 +64,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'why',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -268,6 +270,13 @@ async function main(argv: string[]): Promise<void> {
         if (typeof a.why !== 'string' || !a.why.trim()) throw new Error('--stop needs --why "reason" (shown beside the run in runs and report)');
         store.stopRun(id, a.why.trim());
         console.log(`run ${id} marked stopped: ${a.why.trim()} (a process still training it is not killed; rerunning its command resumes it)`);
+      }
+      if (a.retire !== undefined) {
+        const id = Number(a.retire);
+        if (!Number.isInteger(id)) throw new Error(`--retire expects a run id (see targetprop runs), got '${a.retire}'`);
+        if (typeof a.why !== 'string' || !a.why.trim()) throw new Error('--retire needs --why "reason" (shown beside the run in runs and report)');
+        store.retireRun(id, a.why.trim());
+        console.log(`run ${id} retired: ${a.why.trim()} (out of the report's tables; rerunning its config starts a new run)`);
       }
       console.log(renderRuns(store, typeof a.name === 'string' ? a.name : undefined));
       store.close();

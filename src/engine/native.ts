@@ -71,6 +71,7 @@ export interface NativeModule {
   zeroInPlace(a: H): void;
   setRequiresGrad(t: H, on: boolean): void;
   requiresGrad(t: H): boolean;
+  equal(a: H, b: H): boolean;
   gradOf(t: H): H | null;
   clearGrad(t: H): void;
   backward(loss: H, grad: H | null, retain: boolean): void;

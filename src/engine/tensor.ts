@@ -153,6 +153,8 @@ export class Tensor {
   // ---- autograd ----
   requiresGrad(on = true): this { native.setRequiresGrad(this.h, on); return this; }
   get needsGrad(): boolean { return native.requiresGrad(this.h); }
+  /** Same shape, dtype and values, bit for bit. */
+  equals(other: Tensor): boolean { return native.equal(this.h, other.h); }
   /** Accumulated gradient after `backward`, or null. */
   get grad(): Tensor | null {
     const g = native.gradOf(this.h);

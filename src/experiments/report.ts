@@ -304,8 +304,16 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
       '',
       'Runs that stopped part-way (interrupted, still going when this report was written, or stopped by hand with the reason shown): not in the tables above. Rerunning the command that started one resumes it from its last epoch. The figures overlay each grid cell\'s unfinished runs with its finished runs of the same epoch budget.',
       '',
-      renderRuns(store, undefined, true),
+      renderRuns(store, undefined, unfinished),
       ...unfinishedFigures(store, outDir),
+    );
+  if (store.runs().some((r) => r.status === 'retired'))
+    md.push(
+      '## Retired runs',
+      '',
+      'Runs set aside by hand (`targetprop runs --retire`) with the reason shown, e.g. computed by code since found wrong: kept for the record, in no table or figure above.',
+      '',
+      renderRuns(store, undefined, (s) => s === 'retired'),
     );
   if (sweeps) md.push('## Tuning sweeps (`targetprop sweep`)', '', 'Held-out accuracy is on the validation split when the budget shows one.', '', sweeps);
   if (figure2?.length) {

@@ -1,6 +1,6 @@
 // `targetprop runs`: what the results database holds, including runs that stopped part-way
 // (status 'running' with fewer epochs than configured, or 'stopped' by hand with a reason: rerun
-// the same command to resume either).
+// the same command to resume either) and runs retired by hand, with the reason.
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
 import { median } from './stats';
@@ -25,10 +25,10 @@ export const unfinished = (status: string) => status === 'running' || status ===
 
 /**
  * A markdown table of the stored runs whose name contains `filter` (all when omitted); with
- * `unfinishedOnly`, only runs that stopped part-way (or are still going), as the report lists them.
+ * `only`, just the runs whose status passes it (the report's unfinished and retired lists).
  */
-export function renderRuns(store: Store, filter?: string, unfinishedOnly = false): string {
-  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!unfinishedOnly || unfinished(r.status)));
+export function renderRuns(store: Store, filter?: string, only?: (status: string) => boolean): string {
+  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!only || only(r.status)));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
   const out = [
     '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started |',
@@ -40,7 +40,8 @@ export function renderRuns(store: Store, filter?: string, unfinishedOnly = false
     const last = eps.at(-1);
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
-    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' ? `stopped: ${(r.note ?? '-').replace(/\|/g, '\\|')}` : r.status;
+    const why = (r.note ?? '-').replace(/\|/g, '\\|');
+    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' || r.status === 'retired' ? `${r.status}: ${why}` : r.status;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     // epochs still to train x the median epoch so far (training only: evaluation adds a little)
     const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';

@@ -39,6 +39,12 @@ export class Activation extends Layer<Cache> {
   override transposeFeedback(mode: FeedbackMode): boolean {
     return mode.activation === 'linear';
   }
+  /** LeakyReLU is piecewise linear: sigma(x + dx) - sigma(x) is formed without cancellation. */
+  override forwardDiff(x: Tensor, dx: Tensor, c: Cache): Tensor {
+    if (this.fn === 'leaky_relu') return leakyReluDiff(x, dx, this.param);
+    if (this.fn === 'identity') return dx.clone();
+    return super.forwardDiff(x, dx, c);
+  }
   /** LeakyReLU's varsigma is piecewise linear: its difference is formed without cancellation. */
   override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
     if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode, needPoint);

@@ -4,6 +4,10 @@
 // current weights (the reversible Mixer of the paper's Table 4); with mode.coupling 'transpose'
 // (tjml-exact) it is J^T instead, through f's and g's own J^T feedbacks:
 //   u1 = v1 + Jg^T v2,  u2 = v2 + Jf^T u1.
+// DTP needs the inverse's difference G(y + d) - G(y) for small d. Subtracting two inverses
+// loses it to float32 rounding once activations grow (on a trained reversible Mixer, half
+// the offset's norm at |h| ~ 250 with beta 0.01), so it is formed from f's and g's differences:
+//   e2 = d2 - (g(y1 + d1) - g(y1)),  e1 = d1 - (f(x2 + e2) - f(x2)).
 import { Tensor, cat } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
 import { Sequential, SequentialCache } from './sequential';
@@ -11,6 +15,8 @@ import { Sequential, SequentialCache } from './sequential';
 interface CouplingCache {
   f: SequentialCache;
   g: SequentialCache;
+  /** The output's second half, y2: with y1 = g's input it identifies the forward point. */
+  out2: Tensor;
 }
 
 export class AdditiveCoupling extends Layer<CouplingCache> {
@@ -35,7 +41,8 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
     const [fx, fc] = this.f.forward(x2);
     const y1 = x1.add(fx);
     const [gy, gc] = this.g.forward(y1);
-    return [cat([y1, x2.add(gy)], x.rank - 1), { f: fc, g: gc }];
+    const y2 = x2.add(gy);
+    return [cat([y1, y2], x.rank - 1), { f: fc, g: gc, out2: y2 }];
   }
   feedback(t: Tensor, c: CouplingCache, mode: FeedbackMode): Tensor {
     if (mode.coupling === 'transpose') {
@@ -45,14 +52,34 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
     }
     return this.inverse(t);
   }
+  override feedbackDiff(h: Tensor, d: Tensor, c: CouplingCache, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
+    if (mode.coupling !== 'inverse') return super.feedbackDiff(h, d, c, mode, needPoint);
+    return [needPoint ? this.inverse(h) : null, this.inverseDiff(h, d, c)];
+  }
+  /**
+   * G(h + d) - G(h) for the inverse G. g runs at h1 and f at x2 = h2 - g(h1); at the forward
+   * output (every training step) those are the forward pass's own evaluations, reused from `c`;
+   * elsewhere (diagnostics' shifted points) they are evaluated afresh.
+   */
+  inverseDiff(h: Tensor, d: Tensor, c: CouplingCache): Tensor {
+    const [h1, h2] = this.split(h);
+    const [d1, d2] = this.split(d);
+    let gc = c.g;
+    let fc = c.f;
+    if (!h1.equals(c.g.inputs[0]) || !h2.equals(c.out2)) {
+      const [gh, gcNew] = this.g.forward(h1);
+      gc = gcNew;
+      fc = this.f.forward(h2.sub(gh))[1];
+    }
+    const e2 = d2.sub(this.g.forwardDiff(h1, d1, gc));
+    const e1 = d1.sub(this.f.forwardDiff(fc.inputs[0], e2, fc));
+    return cat([e1, e2], d.rank - 1);
+  }
   private inverse(t: Tensor): Tensor {
     const [y1, y2] = this.split(t);
     const x2 = y2.sub(this.g.forward(y1)[0]);
     const x1 = y1.sub(this.f.forward(x2)[0]);
     return cat([x1, x2], t.rank - 1);
-  }
-  override invertsExactly(mode: FeedbackMode): boolean {
-    return mode.coupling === 'inverse';
   }
   override linearFeedback(mode: FeedbackMode): boolean {
     return mode.coupling === 'transpose' && this.f.linearFeedback(mode) && this.g.linearFeedback(mode);
@@ -66,7 +93,7 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
     this.g.checkMode(mode);
   }
   override learnable(_init: FeedbackInit): LearnedFeedback<CouplingCache> {
-    return { params: [], apply: (t) => this.inverse(t), weightPairs: [] };
+    return { params: [], apply: (t) => this.inverse(t), diff: (h, d, c) => this.inverseDiff(h, d, c), weightPairs: [] };
   }
   override describe(): string {
     return `coupling(f: ${this.f.describe()}; g: ${this.g.describe()})`;

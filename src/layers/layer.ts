@@ -31,6 +31,11 @@ export const FEEDBACK_MODES = {
 export interface LearnedFeedback<C = unknown> {
   params: Tensor[];
   apply(t: Tensor, cache: C): Tensor;
+  /**
+   * G(h + d) - G(h), where the feedback can form it without subtracting two large points (an
+   * exact inverse); absent: the caller subtracts two apply()s.
+   */
+  diff?(h: Tensor, d: Tensor, cache: C): Tensor;
   /** [forward weight, feedback weight, feedback stored transposed?] triples, for weight angles. */
   weightPairs: [Tensor, Tensor, boolean][];
 }
@@ -59,6 +64,15 @@ export abstract class Layer<C = unknown> {
   }
   /** Output for input x and the cache the feedback functions need. */
   abstract forward(x: Tensor): [Tensor, C];
+  /**
+   * F(x + dx) - F(x), with `cache` from forward(x). The default subtracts two forward outputs,
+   * which loses float32 precision when dx is small against x; layers that can form the
+   * difference directly (linear maps, piecewise-linear activations) override it. An exact
+   * inverse's target offsets are built from these differences (the coupling block).
+   */
+  forwardDiff(x: Tensor, dx: Tensor, _cache: C): Tensor {
+    return this.forward(x.add(dx))[0].sub(this.forward(x)[0]);
+  }
   /** Analytical feedback G*(t) at the forward point recorded in `cache`. */
   abstract feedback(t: Tensor, cache: C, mode: FeedbackMode): Tensor;
   /** A parametric feedback; layers without parameters reuse their analytical form. */
@@ -94,13 +108,6 @@ export abstract class Layer<C = unknown> {
    */
   vjpPoints(_cache: C, _mode: FeedbackMode): Tensor[] {
     return [];
-  }
-  /**
-   * True when feedback(F(x)) = x for every x up to float rounding, by construction (a reversible
-   * block), not merely approximately (a computed W^-1): DTP may then skip G(h_{n+1}) = h_n.
-   */
-  invertsExactly(_mode: FeedbackMode): boolean {
-    return false;
   }
   /** Checks the mode is supported before training starts (throws a clear message). */
   checkMode(_mode: FeedbackMode): void {}

@@ -21,6 +21,10 @@ export class Linear extends Layer<null> {
       throw new Error(`linear expects last dimension ${this.din}, got [${x.shape.join(', ')}]`);
     return [linear(x, this.weight, this.bias), null];
   }
+  /** F(x + dx) - F(x) = dx W^T: the bias cancels exactly. */
+  override forwardDiff(_x: Tensor, dx: Tensor, _c: null): Tensor {
+    return linear(dx, this.weight, null);
+  }
   /** M with G(t) = (t - b) M (IJML/PJML) or t M (TJML). */
   private feedbackMatrix(mode: FeedbackMode): Tensor {
     if (mode.linear === 'transpose') return this.weight;

@@ -4,6 +4,10 @@ import { FeedbackMode, Layer } from './layer';
 
 /** A permutation (or averaging) layer: its feedback is J^T in every mode. */
 abstract class ShapeLayer<C> extends Layer<C> {
+  /** F is linear: F(x + dx) - F(x) = F(dx). */
+  override forwardDiff(_x: Tensor, dx: Tensor, _c: C): Tensor {
+    return this.forward(dx)[0];
+  }
   override transposeFeedback(_m: FeedbackMode): boolean {
     return true;
   }

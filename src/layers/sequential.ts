@@ -29,6 +29,10 @@ export class Sequential extends Layer<SequentialCache> {
     }
     return [h, c];
   }
+  /** Each layer's difference at its cached input, bottom first. */
+  override forwardDiff(_x: Tensor, dx: Tensor, c: SequentialCache): Tensor {
+    return this.layers.reduce((d, l, i) => l.forwardDiff(c.inputs[i], d, c.layers[i]), dx);
+  }
   feedback(t: Tensor, c: SequentialCache, mode: FeedbackMode): Tensor {
     return this.feedbackThrough(t, c, mode, this.layers.length, 0);
   }
@@ -82,9 +86,6 @@ export class Sequential extends Layer<SequentialCache> {
     }
     return [point, diff];
   }
-  override invertsExactly(mode: FeedbackMode): boolean {
-    return this.layers.every((l) => l.invertsExactly(mode));
-  }
   override checkMode(mode: FeedbackMode): void {
     for (const l of this.layers) l.checkMode(mode);
   }
@@ -98,6 +99,20 @@ export class Sequential extends Layer<SequentialCache> {
         return g;
       },
       weightPairs: parts.flatMap((p) => p.weightPairs),
+      // Only when a part forms its own difference: chained differences, the points carried down.
+      diff: parts.some((p) => p.diff)
+        ? (h, d, c) => {
+            let point = h;
+            let diff = d;
+            for (let i = parts.length - 1; i >= 0; i--) {
+              const p = parts[i];
+              const below = i > 0 || !p.diff ? p.apply(point, c.layers[i]) : null;
+              diff = p.diff ? p.diff(point, diff, c.layers[i]) : p.apply(point.add(diff), c.layers[i]).sub(below!);
+              if (below) point = below;
+            }
+            return diff;
+          }
+        : undefined,
     };
   }
   override describe(): string {

@@ -40,8 +40,4 @@ export class AnalyticalTP extends TargetProp {
   protected override vjpPoints(n: number, cache: unknown): Tensor[] {
     return this.net.blocks[n].vjpPoints(cache as SequentialCache, this.mode);
   }
-  protected override exactInverse(n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
-    const b = this.net.blocks[n];
-    return b.invertsExactly(this.mode) ? (t, c) => b.feedback(t, c as SequentialCache, this.mode) : null;
-  }
 }

@@ -59,7 +59,13 @@ export class LearnedTP extends TargetProp {
     this.fbOpts = this.fb.map((g, n) => (trained && learned(n) && g.params.length && this.iters[n] > 0 ? opt(g.params, lrs[n]) : null));
     if (!trained) this.fb.forEach((g) => g.params.forEach((p) => p.requiresGrad(false)));
     this.feedbackFn = (n, h, d, c) =>
-      learned(n) ? this.fb[n].apply(h.add(d), c).sub(this.fb[n].apply(h, c)) : net.blocks[n].feedbackDiff(h, d, c as SequentialCache, FEEDBACK_MODES.exact, false)[1];
+      learned(n) ? this.fbDiff(n, h, d, c) : net.blocks[n].feedbackDiff(h, d, c as SequentialCache, FEEDBACK_MODES.exact, false)[1];
+  }
+
+  /** G_n(h + d) - G_n(h): the feedback's own difference where it has one (an exact inverse), else two applications. */
+  private fbDiff(n: number, h: Tensor, d: Tensor, c: unknown): Tensor {
+    const g = this.fb[n];
+    return g.diff ? g.diff(h, d, c) : g.apply(h.add(d), c).sub(g.apply(h, c));
   }
 
   /** Feedback-only training on one batch (pre-training epochs); returns milliseconds spent. */

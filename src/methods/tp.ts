@@ -44,13 +44,6 @@ export abstract class TargetProp extends BaseMethod {
   feedbackDifference(n: number, h: Tensor, d: Tensor, cache: unknown): Tensor {
     return noGrad(() => this.feedbackFn(n, h, d, cache));
   }
-  /**
-   * Block n's G when it inverts F_n exactly (G(h_{n+1}) = h_n), else null. Difference correction
-   * then reduces to d_n = G(h_{n+1} + d_{n+1}) - h_n: one evaluation of G instead of two.
-   */
-  protected exactInverse(_n: number): ((t: Tensor, cache: unknown) => Tensor) | null {
-    return null;
-  }
   /** Forward tensors of block n at which its VJP gives part of its feedback (see Layer.vjpPoints). */
   protected vjpPoints(_n: number, _cache: unknown): Tensor[] {
     return [];
@@ -82,8 +75,7 @@ export abstract class TargetProp extends BaseMethod {
 
   /** d_n from d_{n+1} through block n's feedback (difference correction). */
   private offsetBelow(fp: ForwardPass, n: number, dUp: Tensor, vjp?: VjpAt): Tensor {
-    const inv = this.exactInverse(n);
-    return inv ? inv(fp.hs[n + 1].add(dUp), fp.caches[n]).sub(fp.hs[n]) : this.feedbackFn(n, fp.hs[n + 1], dUp, fp.caches[n], vjp);
+    return this.feedbackFn(n, fp.hs[n + 1], dUp, fp.caches[n], vjp);
   }
 
   /** Target offsets d_n = t_n - h_n for n = 1 .. N (index 0 is unused), without the local losses. */
@@ -123,7 +115,7 @@ export abstract class TargetProp extends BaseMethod {
     d[N] = this.outputOffset(fp.hs[N], y, beta);
     for (let n = N - 1; n >= 0; n--) {
       const ps = this.net.blocks[n].params();
-      const pts = n >= 1 && ps.length && !this.exactInverse(n) ? this.vjpPoints(n, fp.caches[n]) : [];
+      const pts = n >= 1 && ps.length ? this.vjpPoints(n, fp.caches[n]) : [];
       const g = ps.length ? grad([fp.outs[n]], [...ps, ...pts], [d[n + 1]]) : [];
       noGrad(() => {
         perBlock[n] = ps.map((_, i) => g[i]?.mul(scale) ?? null);

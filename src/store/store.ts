@@ -13,13 +13,17 @@ export interface RunRow {
   seed: number;
   git: string;
   engine: string;
-  /** 'stopped': ended by hand part-way (`targetprop runs --stop`); its checkpoint stays, so it can resume. */
-  status: 'running' | 'done' | 'failed' | 'stopped';
+  /**
+   * 'stopped': ended by hand part-way (`targetprop runs --stop`); its checkpoint stays, so it can resume.
+   * 'retired': set aside by hand (`targetprop runs --retire`, e.g. computed by code since found
+   * wrong); kept for the record, out of every table, and its config runs afresh when run again.
+   */
+  status: 'running' | 'done' | 'failed' | 'stopped' | 'retired';
   started: string;
   finished: string | null;
   train_acc: number | null;
   test_acc: number | null;
-  /** why a run was stopped */
+  /** why a run was stopped or retired */
   note: string | null;
 }
 
@@ -134,6 +138,21 @@ export class Store {
     if (!r) throw new Error(`no run with id ${id}`);
     if (r.status !== 'running' && r.status !== 'stopped') throw new Error(`run ${id} (${r.name}) is ${r.status}; only an unfinished run can be stopped`);
     this.db.prepare("UPDATE runs SET status = 'stopped', finished = ?, note = ? WHERE id = ?").run(new Date().toISOString(), why, id);
+  }
+  /**
+   * Sets a run aside with the reason: its key is freed (rerunning its config starts a new run) and
+   * its checkpoint dropped. A run marked running may still be training in some process: stop it first.
+   */
+  retireRun(id: number, why: string): void {
+    const r = this.getRun(id);
+    if (!r) throw new Error(`no run with id ${id}`);
+    if (r.status === 'running') throw new Error(`run ${id} (${r.name}) is marked running; stop it first (runs --stop ${id} --why ...), then retire it`);
+    this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE runs SET status = 'retired', note = ?, key = key || ?, finished = COALESCE(finished, ?) WHERE id = ?")
+        .run(why, r.status === 'retired' ? '' : `#retired-${id}`, new Date().toISOString(), id);
+      this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id);
+    })();
   }
   /** A stopped run taken up again. */
   reopenRun(id: number): void {
