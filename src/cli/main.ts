@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { TRAIN_DEFAULTS, TrainConfig, train, validateConfig } from '../experiments/train';
+import { TRAIN_DEFAULTS, TrainConfig, earlyStopState, train, validateConfig } from '../experiments/train';
 import { BUDGETS, Cell, Profile, TableName, grid, tunedDefaults } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
@@ -18,10 +18,11 @@ const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) a
 
 Usage:
   targetprop train [--model lenet] [--data mnist] [--method tjml] [--epochs N] [--batch N] [--lr X]
-                   [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--augment]
+                   [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--early-stop P] [--augment]
                    [--optimizer sgd|adam|adamw] [--model-config '{"norm":"batch"}'] [--config file.json|yaml]
                    [--results DIR] [--data-dir DIR]
-                   (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method)
+                   (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method;
+                   --early-stop P: stop once val accuracy has not improved for P epochs, report the best-val epoch)
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
   targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
@@ -64,7 +65,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -96,6 +97,8 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   set('testSubset', num(a, 'test-subset'));
   set('valSize', num(a, 'val'));
   set('diagnosticsEvery', num(a, 'diagnostics-every'));
+  const patience = num(a, 'early-stop');
+  if (patience !== undefined) c.earlyStop = { patience };
   if (a['full-data']) c.trainSubset = c.testSubset = undefined;
   if (a.augment) c.augment = true;
   if (typeof a['model-config'] === 'string') {
@@ -153,19 +156,27 @@ async function main(argv: string[]): Promise<void> {
       const store = openStore(a);
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
+      const held = cfg.valSize && !cfg.earlyStop ? 'val' : 'test';
       const r = await train(cfg, {
         store,
         dataDir: dd,
         quiet: !!a.quiet,
         onEpoch: (m) =>
           console.log(
-            `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ${cfg.valSize ? 'val' : 'test'} acc ${(100 * m.testAcc).toFixed(2)}% | ` +
+            `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ` +
+              (m.valAcc !== undefined ? `val acc ${(100 * m.valAcc).toFixed(2)}% | ` : '') +
+              `${held} acc ${(100 * m.testAcc).toFixed(2)}% | ` +
               `${m.imgPerS.toFixed(0)} img/s, feedback ${m.feedbackS.toFixed(1)} s, forward ${m.forwardS.toFixed(1)} s` +
               (m.bpAngles ? ` | BP angle per block ${m.bpAngles.map((x) => x.toFixed(1)).join(', ')} deg` : '') +
               (m.tjml ? ` | TJML per block ${m.tjml.slice(1).map((x) => x.toPrecision(2)).join(', ')}` : ''),
           ),
       });
-      console.log(`done: train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}% (run ${r.runId} in ${store.file})`);
+      const bestVal = cfg.earlyStop ? earlyStopState(r.epochs.map((m) => m.valAcc ?? NaN), cfg.earlyStop.patience).best : -1;
+      console.log(
+        `done: train acc ${(100 * r.trainAcc).toFixed(2)}%, ${held} acc ${(100 * r.testAcc).toFixed(2)}%` +
+          (bestVal >= 0 ? ` (best-val epoch ${bestVal + 1} of ${r.epochs.length})` : '') +
+          ` (run ${r.runId} in ${store.file})`,
+      );
       store.close();
       return;
     }

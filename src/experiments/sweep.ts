@@ -27,7 +27,8 @@ export interface SweepPoint {
 export function gridBase(table: TableName, method: string, data: string): Partial<TrainConfig> {
   const cell = grid(table, 'full', 1).find((c) => c.label === method && c.config.data === data);
   if (!cell) throw new Error(`sweep: ${table} has no ${method} run on ${data}`);
-  const { epochs: _e, trainSubset: _t, testSubset: _s, seed: _d, ...rest } = cell.config;
+  // a sweep ranks on its own validation split: a cell's early stopping (which reports test) is dropped
+  const { epochs: _e, trainSubset: _t, testSubset: _s, seed: _d, valSize: _v, earlyStop: _x, ...rest } = cell.config;
   return { ...rest, name: `sweep/${cell.config.name}` };
 }
 
@@ -59,6 +60,7 @@ export function sweepConfigs(s: SweepSpec): Partial<TrainConfig>[] {
 export async function runSweep(s: SweepSpec, o: { store: Store; dataDir?: string; quiet?: boolean; log?: (l: string) => void }): Promise<SweepPoint[]> {
   const configs = sweepConfigs(s);
   configs.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c }));
+  if (configs.some((c) => c.earlyStop)) throw new Error('sweep: points are ranked on their held-out split, but early stopping reports test accuracy; drop --early-stop (a sweep can use --val)');
   const points: SweepPoint[] = [];
   for (const [i, c] of configs.entries()) {
     o.log?.(`[${i + 1}/${configs.length}] lr ${c.lr} beta ${c.beta} seed ${c.seed}`);

@@ -35,8 +35,17 @@ export interface TrainConfig {
   /** Use only the first N training / test examples (quick runs). */
   trainSubset?: number;
   testSubset?: number;
-  /** Hold out this many training examples as validation (reported as val). */
+  /**
+   * Hold out this many training examples as validation. Without earlyStop the epochs' held-out
+   * accuracy is on it (sweeps rank on it; the test set is not looked at).
+   */
   valSize?: number;
+  /**
+   * Early stopping on the validation split (needs valSize): training ends once validation
+   * accuracy has not improved for `patience` epochs, and the run reports the train and test
+   * accuracy of its best-validation epoch. Test is then evaluated every epoch beside val.
+   */
+  earlyStop?: { patience: number };
   /** BP-angle / weight-angle diagnostics every N epochs (0: off). */
   diagnosticsEvery: number;
   diagnosticsBeta: number;
@@ -82,6 +91,20 @@ export interface EpochMetrics {
   tjml?: number[];
   /** cos(v, J_F J_G v) per block: whether feedback and forward agree in direction (blockAlignment). */
   alignment?: number[];
+  /** Validation accuracy (early-stopping runs, where testAcc is on the test set). */
+  valAcc?: number;
+}
+
+/**
+ * Early stopping's state after some epochs: the best-validation epoch (the first of equals) and
+ * whether `patience` epochs have passed since it without improvement.
+ */
+export function earlyStopState(valAccs: number[], patience: number): { best: number; stop: boolean } {
+  let best = -1;
+  valAccs.forEach((v, i) => {
+    if (best < 0 || v > valAccs[best]) best = i;
+  });
+  return { best, stop: best >= 0 && valAccs.length - 1 - best >= patience };
 }
 
 /** Rejects bad configs with a message naming the field, before any data is loaded. */
@@ -103,6 +126,10 @@ export function validateConfig(c: TrainConfig): void {
   if (c.method !== 'bp' && !(c.beta > 0)) bad(`beta must be > 0, got ${c.beta}`);
   for (const k of ['trainSubset', 'testSubset', 'valSize'] as const)
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
+  if (c.earlyStop) {
+    if (!c.valSize) bad('earlyStop needs a validation split (valSize, --val N) to stop on');
+    if (!(Number.isInteger(c.earlyStop.patience) && c.earlyStop.patience > 0)) bad(`earlyStop.patience must be a positive integer, got ${c.earlyStop.patience}`);
+  }
 }
 
 /** JSON with object keys sorted at every depth, so equal configs hash equally. */
@@ -209,10 +236,13 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
   const ds = loadDataset(c.data, { dataDir: o.dataDir });
   let trainSplit = subset(ds.train, c.trainSubset);
   let evalSplit = subset(ds.test, c.testSubset);
+  // early stopping selects on val and reports test; otherwise val, when held out, replaces test
+  let valSplit: Split | null = null;
   if (c.valSize) {
     const tv = trainValSplit(trainSplit, c.valSize, c.seed);
     trainSplit = tv.train;
-    evalSplit = tv.val;
+    if (c.earlyStop) valSplit = tv.val;
+    else evalSplit = tv.val;
   }
   const { net, method } = setup(c);
   const name = c.name ?? `${c.model}/${c.data}/${c.method}`;
@@ -273,7 +303,8 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       bar?.finish();
     }
   let done = 0;
-  for (let e = start; e < c.epochs; e++) {
+  const stopped = () => !!c.earlyStop && earlyStopState(epochs.map((m) => m.valAcc ?? NaN), c.earlyStop.patience).stop;
+  for (let e = start; e < c.epochs && !stopped(); e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
     const lr = lrAt(c.lr, e, c.schedule);
     method.setLr(lr);
@@ -309,6 +340,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       forwardS: fw / 1000,
       imgPerS: n / ((fb + fw) / 1000),
     };
+    if (valSplit) m.valAcc = evaluate(net, valSplit, ds.mean, ds.std).acc;
     if (diagBatch) {
       if (c.method !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, c.diagnosticsBeta);
       if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
@@ -342,15 +374,18 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
           feedback_s: m.feedbackS,
           forward_s: m.forwardS,
           img_per_s: m.imgPerS,
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment }),
+          // per-epoch extras (diagnostics, and val accuracy where test is reported beside it)
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc }),
         },
         e + 1 < c.epochs ? checkpointOf(net, method) : null,
       );
     o.onEpoch?.(m);
     done++;
   }
-  const last = epochs[epochs.length - 1];
-  const finished = epochs.length === c.epochs;
+  // an early-stopping run reports its best-validation epoch
+  const es = c.earlyStop ? earlyStopState(epochs.map((m) => m.valAcc ?? NaN), c.earlyStop.patience) : null;
+  const last = es && es.best >= 0 ? epochs[es.best] : epochs[epochs.length - 1];
+  const finished = epochs.length === c.epochs || !!es?.stop;
   if (run && finished) o.store!.finishRun(run.id, 'done', last.trainAcc, last.testAcc);
   method.dispose();
   net.dispose();
@@ -373,5 +408,6 @@ export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
     weightAngles: d.weightAngles ?? undefined,
     tjml: d.tjml ?? undefined,
     alignment: d.alignment ?? undefined,
+    valAcc: d.valAcc ?? undefined,
   };
 }
