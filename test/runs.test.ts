@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { evalBatchSize, train, TrainConfig, TRAIN_DEFAULTS, runKey } from '../src/experiments/train';
+import { earlyStopState, evalBatchSize, train, TrainConfig, TRAIN_DEFAULTS, runKey, validateConfig } from '../src/experiments/train';
 import { grid } from '../src/experiments/grids';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store';
@@ -88,6 +88,35 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   assert.throws(() => s2.retireRun(fresh.runId!, 'x'), /is marked running; stop it first/);
   assert.throws(() => s2.retireRun(9999, 'x'), /no run with id 9999/);
   s2.close();
+});
+
+test('early stopping: stops once val has not improved for patience epochs, reports the best-val epoch, resumes', async () => {
+  assert.deepEqual(earlyStopState([0.1, 0.3, 0.2, 0.25], 2), { best: 1, stop: true });
+  assert.deepEqual(earlyStopState([0.1, 0.3, 0.2, 0.25], 3), { best: 1, stop: false });
+  assert.deepEqual(earlyStopState([0.3, 0.3], 1), { best: 0, stop: true }, 'an equal accuracy is no improvement');
+  assert.deepEqual(earlyStopState([], 1), { best: -1, stop: false });
+  assert.throws(() => validateConfig({ ...TRAIN_DEFAULTS, earlyStop: { patience: 2 } }), /earlyStop needs a validation split/);
+  assert.throws(() => validateConfig({ ...TRAIN_DEFAULTS, valSize: 100, earlyStop: { patience: 0 } }), /patience must be a positive integer/);
+  await assert.rejects(runSweep({ base: { ...tiny, valSize: 128, earlyStop: { patience: 1 } }, lrs: [0.05], betas: [0.1], seeds: [0] }, { store: new Store(path.join(tmp(), 'runs.sqlite')), quiet: true }), /drop --early-stop/);
+  // lr so small that nothing moves: val never improves on epoch 1, so 1 + patience epochs run
+  const cfg: Partial<TrainConfig> = { ...tiny, epochs: 6, lr: 1e-12, valSize: 128, earlyStop: { patience: 2 } };
+  const s = new Store(path.join(tmp(), 'runs.sqlite'));
+  const part = await train(cfg, { store: s, quiet: true, stopAfter: 1 });
+  assert.equal(s.runs()[0].status, 'running');
+  const r = await train(cfg, { store: s, quiet: true });
+  assert.equal(r.epochs.length, 3, 'resumed, then stopped two epochs after the best');
+  assert.ok(r.epochs.every((e) => e.valAcc !== undefined && e.valAcc > 0), 'val accuracy is recorded every epoch');
+  assert.equal(r.testAcc, r.epochs[0].testAcc, 'the best-val epoch is reported');
+  assert.equal(r.testAcc, part.epochs[0].testAcc);
+  assert.equal(s.runs()[0].status, 'done');
+  assert.equal(s.runs()[0].test_acc, r.epochs[0].testAcc);
+  const again = await train(cfg, { store: s, quiet: true });
+  assert.equal(again.epochs.length, 3, 'a stopped-early run is finished');
+  // the test set is evaluated beside val (the held-out split replaces test only without earlyStop)
+  const plain = await train({ ...cfg, earlyStop: undefined, epochs: 1 }, { quiet: true });
+  assert.equal(plain.epochs[0].testAcc, r.epochs[0].valAcc, 'without earlyStop the epochs report val');
+  assert.match(renderTable(aggregate(s), 'runs'), /early stop \(patience 2\): accuracies at the best-val epoch \(first run: epoch 1 of 3 run\)/);
+  s.close();
 });
 
 test('two processes writing to one results database do not corrupt it', async () => {
@@ -185,6 +214,7 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('runs', '--results', dir, '--stop', '1').out, /--stop needs --why/);
   assert.match(run('runs', '--results', dir, '--stop', 'x', '--why', 'y').out, /--stop expects a run id/);
   assert.match(run('runs', '--results', dir, '--stop', '99', '--why', 'y').out, /no run with id 99/);
+  assert.match(run('train', '--early-stop', '3', '--results', dir).out, /earlyStop needs a validation split \(valSize, --val N\)/);
   assert.match(run('runs', '--results', dir, '--retire', '1').out, /--retire needs --why/);
   assert.match(run('runs', '--results', dir, '--retire', 'x', '--why', 'y').out, /--retire expects a run id/);
   assert.match(run('runs', '--results', dir, '--retire', '99', '--why', 'y').out, /no run with id 99/);
