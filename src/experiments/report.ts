@@ -157,7 +157,10 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
       `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${(100 * mean(r.bestTest)).toFixed(2)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
   }
-  out.push('', 'Test acc is the last epoch\'s (mean ± std over seeds); best epoch test is the mean of each run\'s best epoch, picked on the test set, so optimistic.');
+  out.push(
+    '',
+    'Train and test acc are the last epoch\'s (mean ± std over seeds), or, where the budget says early stop, the epoch with the best accuracy on the validation split held out of training; best epoch test is the mean of each run\'s best epoch, picked on the test set, so optimistic.',
+  );
   if (borrowed) out.push('', `† per image against the LDRL run of this setting under the ${ldrlProfile(aggs, table)} budget (no LDRL run at this budget; same thread count).`);
   return out.join('\n') + '\n';
 }

@@ -46,8 +46,8 @@ export function mixer(input: [number, number, number], c: Partial<MixerConfig> =
 export interface ReversibleMixerConfig extends MixerConfig {
   /**
    * A LayerNorm at the start of f and g, as the Mixer's sub-blocks (and RevNet-style transformers)
-   * have. Off by default: with it, inverse-feedback TJML collapsed sooner on the Table 4 sweep
-   * (docs/results/report.md).
+   * have. Off by default: with it, inverse-feedback TJML fell sooner on the Table 4 sweep split
+   * (lr 5e-4 and 1e-3, runs made before c14d435, now retired in docs/results/report.md).
    */
   preNorm: boolean;
 }
