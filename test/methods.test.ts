@@ -339,13 +339,20 @@ test('reversible blocks: the inverse feedback keeps its target offsets at float3
     assert.equal(forwards, 0);
     noGrad(() => block.feedbackDiff(shifted, d, cache, mode, false));
     assert.equal(forwards, 2);
-    // TJML and LDRL (whose coupling feedback is the same parameter-free inverse) use this difference
-    for (const method of ['tjml', 'ldrl'] as const) {
-      const m = createMethod(net, cfg(method, { beta: 0.01 })) as TargetProp;
-      const got = m.feedbackDifference(1, out, d, cache);
-      assert.ok(relErr(got.to('float64'), ref) < 1e-4, `${method}: ${relErr(got.to('float64'), ref)}`);
-      m.dispose();
-    }
+    // TJML uses this difference; LDRL's coupling feedback is an inverse of the same form with its own
+    // f' and g' (trained): random at first, and the exact inverse's difference once they equal f and g
+    const tjml = createMethod(net, cfg('tjml', { beta: 0.01 })) as TargetProp;
+    assert.ok(relErr(tjml.feedbackDifference(1, out, d, cache).to('float64'), ref) < 1e-4);
+    tjml.dispose();
+    const ldrl = createMethod(net, cfg('ldrl', { beta: 0.01 })) as LearnedTP;
+    const twins = ldrl.fb[1].params;
+    assert.equal(twins.length, coupling.params().length);
+    assert.ok(relErr(ldrl.feedbackDifference(1, out, d, cache).to('float64'), ref) > 0.1, 'untrained twins are not the inverse');
+    noGrad(() => coupling.params().forEach((p, i) => twins[i].copyInPlace(p)));
+    const learned = ldrl.feedbackDifference(1, out, d, cache);
+    assert.ok(relErr(learned.to('float64'), ref) < 1e-4, `ldrl with f' = f, g' = g: ${relErr(learned.to('float64'), ref)}`);
+    assert.ok(ldrl.fb[1].weightPairs.length === 4 && ldrl.fb[1].weightPairs.every(([w, v]) => relErr(w, v) === 0));
+    ldrl.dispose();
     net.dispose();
   }));
 

@@ -8,8 +8,9 @@
 // loses it to float32 rounding once activations grow (on a trained reversible Mixer, half
 // the offset's norm at |h| ~ 250 with beta 0.01), so it is formed from f's and g's differences:
 //   e2 = d2 - (g(y1 + d1) - g(y1)),  e1 = d1 - (f(x2 + e2) - f(x2)).
-import { Tensor, cat } from '../engine';
+import { Tensor, cat, noGrad, tidy, uniform } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
+import { Linear } from './linear';
 import { Sequential, SequentialCache } from './sequential';
 
 interface CouplingCache {
@@ -23,7 +24,12 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
   readonly kind = 'coupling';
   readonly f: Sequential;
   readonly g: Sequential;
-  constructor(f: Layer[], g: Layer[], readonly half: number) {
+  /**
+   * `twins` builds fresh layers shaped as f and g: the parametric feedback (LDRL, FWDTP, DTP, DRL)
+   * is then an inverse of the same form with its own untied f' and g', trained (or frozen) like
+   * any learned feedback. Without it the parametric feedback is the exact inverse itself.
+   */
+  constructor(f: Layer[], g: Layer[], readonly half: number, private readonly twins?: () => [Layer[], Layer[]]) {
     super();
     this.f = new Sequential(f);
     this.g = new Sequential(g);
@@ -63,22 +69,28 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
    */
   inverseDiff(h: Tensor, d: Tensor, c: CouplingCache): Tensor {
     const [h1, h2] = this.split(h);
+    const atForward = h1.equals(c.g.inputs[0]) && h2.equals(c.out2);
+    return this.inverseDiffWith(this.f, this.g, h, d, atForward ? c : null);
+  }
+  /** The inverse's difference with the given f and g, at their evaluations in `c` or afresh at h. */
+  private inverseDiffWith(f: Sequential, g: Sequential, h: Tensor, d: Tensor, c: CouplingCache | null): Tensor {
+    const [h1, h2] = this.split(h);
     const [d1, d2] = this.split(d);
-    let gc = c.g;
-    let fc = c.f;
-    if (!h1.equals(c.g.inputs[0]) || !h2.equals(c.out2)) {
-      const [gh, gcNew] = this.g.forward(h1);
+    let gc = c?.g;
+    let fc = c?.f;
+    if (!gc || !fc) {
+      const [gh, gcNew] = g.forward(h1);
       gc = gcNew;
-      fc = this.f.forward(h2.sub(gh))[1];
+      fc = f.forward(h2.sub(gh))[1];
     }
-    const e2 = d2.sub(this.g.forwardDiff(h1, d1, gc));
-    const e1 = d1.sub(this.f.forwardDiff(fc.inputs[0], e2, fc));
+    const e2 = d2.sub(g.forwardDiff(h1, d1, gc));
+    const e1 = d1.sub(f.forwardDiff(fc.inputs[0], e2, fc));
     return cat([e1, e2], d.rank - 1);
   }
-  private inverse(t: Tensor): Tensor {
+  private inverse(t: Tensor, f = this.f, g = this.g): Tensor {
     const [y1, y2] = this.split(t);
-    const x2 = y2.sub(this.g.forward(y1)[0]);
-    const x1 = y1.sub(this.f.forward(x2)[0]);
+    const x2 = y2.sub(g.forward(y1)[0]);
+    const x1 = y1.sub(f.forward(x2)[0]);
     return cat([x1, x2], t.rank - 1);
   }
   override linearFeedback(mode: FeedbackMode): boolean {
@@ -92,8 +104,22 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
     this.f.checkMode(mode);
     this.g.checkMode(mode);
   }
-  override learnable(_init: FeedbackInit): LearnedFeedback<CouplingCache> {
-    return { params: [], apply: (t) => this.inverse(t), diff: (h, d, c) => this.inverseDiff(h, d, c), weightPairs: [] };
+  override learnable(init: FeedbackInit): LearnedFeedback<CouplingCache> {
+    if (!this.twins) return { params: [], apply: (t) => this.inverse(t), diff: (h, d, c) => this.inverseDiff(h, d, c), weightPairs: [] };
+    const [fl, gl] = this.twins();
+    const f = new Sequential(fl);
+    const g = new Sequential(gl);
+    const params = [...f.params(), ...g.params()];
+    // the twins start at PyTorch's default init (= 'forward': same shapes); 'uniform' redraws them
+    if (init.kind === 'uniform') noGrad(() => params.forEach((p) => tidy(() => p.copyInPlace(uniform(p.shape, -(init.scale ?? 1e-3), init.scale ?? 1e-3)))));
+    const linears = (s: Sequential) => s.layers.filter((l): l is Linear => l instanceof Linear);
+    const pairs = (a: Sequential, b: Sequential): [Tensor, Tensor, boolean][] => linears(a).map((l, i) => [l.weight, linears(b)[i].weight, false]);
+    return {
+      params,
+      apply: (t) => this.inverse(t, f, g),
+      diff: (h, d) => this.inverseDiffWith(f, g, h, d, null),
+      weightPairs: [...pairs(this.f, f), ...pairs(this.g, g)],
+    };
   }
   override describe(): string {
     return `coupling(f: ${this.f.describe()}; g: ${this.g.describe()})`;

@@ -55,7 +55,8 @@ export const REVERSIBLE_MIXER_DEFAULTS: ReversibleMixerConfig = { ...MIXER_DEFAU
 
 /**
  * Reversible Mixer: each block is an additive coupling over channel halves, with a token MLP as f
- * and a channel MLP as g, so TJML can take its exact inverse as feedback (tjml-exact takes its J^T).
+ * and a channel MLP as g, so TJML can take its exact inverse as feedback (tjml-exact takes its J^T);
+ * learned-feedback methods train an inverse of the same form with untied f' and g'.
  */
 export function reversibleMixer(input: [number, number, number], c: Partial<ReversibleMixerConfig> = {}): Network {
   const cfg = { ...REVERSIBLE_MIXER_DEFAULTS, ...c };
@@ -65,11 +66,10 @@ export function reversibleMixer(input: [number, number, number], c: Partial<Reve
   const h = C / 2;
   const blocks: Sequential[] = [new Sequential([new Conv2d(input[0], C, cfg.patch, cfg.patch, 0), new ToTokens()])];
   const norm = (): Layer[] => (cfg.preNorm ? [new LayerNorm(h)] : []);
-  for (let i = 0; i < cfg.blocks; i++) {
-    const f = [...norm(), new Transpose(1, 2), ...mlpLayers(T, cfg.tokenHidden, cfg.activation), new Transpose(1, 2)];
-    const g = [...norm(), ...mlpLayers(h, cfg.channelHidden, cfg.activation)];
-    blocks.push(new Sequential([new AdditiveCoupling(f, g, h)]));
-  }
+  const f = () => [...norm(), new Transpose(1, 2), ...mlpLayers(T, cfg.tokenHidden, cfg.activation), new Transpose(1, 2)];
+  const g = () => [...norm(), ...mlpLayers(h, cfg.channelHidden, cfg.activation)];
+  // learned-feedback methods get an inverse of the same form with their own f' and g'
+  for (let i = 0; i < cfg.blocks; i++) blocks.push(new Sequential([new AdditiveCoupling(f(), g(), h, () => [f(), g()])]));
   blocks.push(new Sequential([new LayerNorm(C), new TokenMean(), new Linear(C, 10)]));
   return new Network('reversible-mixer', blocks, input);
 }
