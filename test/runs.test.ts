@@ -115,7 +115,7 @@ test('early stopping: stops once val has not improved for patience epochs, repor
   // the test set is evaluated beside val (the held-out split replaces test only without earlyStop)
   const plain = await train({ ...cfg, earlyStop: undefined, epochs: 1 }, { quiet: true });
   assert.equal(plain.epochs[0].testAcc, r.epochs[0].valAcc, 'without earlyStop the epochs report val');
-  assert.match(renderTable(aggregate(s), 'runs'), /early stop \(patience 2\): accuracies at the best-val epoch \(first run: epoch 1 of 3 run\)/);
+  assert.match(renderTable(aggregate(s), 'runs'), /early stop \(patience 2\): accuracies at the best-val epoch \(first run: epoch 1, stopped after 3\)/);
   s.close();
 });
 

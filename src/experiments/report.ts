@@ -54,11 +54,11 @@ function profileOf(table: string, c: TrainConfig): string {
   return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
 }
 
-/** 'first run: epoch 33 of 43 run': where an early-stopping run's reported accuracies come from. */
+/** 'first run: epoch 33, stopped after 43': where an early-stopping run's reported accuracies come from. */
 function bestValEpochs(store: Store, runId: number): string {
   const eps = store.epochs(runId).map(fromRow);
   const { best } = earlyStopState(eps.map((e) => e.valAcc ?? NaN), 1);
-  return `first run: epoch ${best + 1} of ${eps.length} run`;
+  return `first run: epoch ${best + 1}, stopped after ${eps.length}`;
 }
 
 /** One line per method: a per-block diagnostic at its last epoch, blocks without a value (block 0's unused feedback) left out. */
