@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { TRAIN_DEFAULTS, TrainConfig, earlyStopState, train, validateConfig } from '../experiments/train';
+import { TRAIN_DEFAULTS, TrainConfig, earlyStopOf, train, validateConfig } from '../experiments/train';
 import { BUDGETS, Cell, Profile, TableName, grid, tunedDefaults } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<void> {
               (m.tjml ? ` | TJML per block ${m.tjml.slice(1).map((x) => x.toPrecision(2)).join(', ')}` : ''),
           ),
       });
-      const bestVal = cfg.earlyStop ? earlyStopState(r.epochs.map((m) => m.valAcc ?? NaN), cfg.earlyStop.patience).best : -1;
+      const bestVal = cfg.earlyStop ? earlyStopOf(r.epochs, cfg.earlyStop.patience).best : -1;
       console.log(
         `done: train acc ${(100 * r.trainAcc).toFixed(2)}%, ${held} acc ${(100 * r.testAcc).toFixed(2)}%` +
           (bestVal >= 0 ? ` (best-val epoch ${bestVal + 1} of ${r.epochs.length})` : '') +

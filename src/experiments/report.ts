@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../store/store';
-import { TrainConfig, fromRow, EpochMetrics, earlyStopState, runKey } from './train';
+import { TrainConfig, fromRow, EpochMetrics, earlyStopOf, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 import { BUDGETS, TableName } from './grids';
@@ -52,13 +52,6 @@ function profileOf(table: string, c: TrainConfig): string {
   const same = (x: { epochs: number; trainSubset?: number; testSubset?: number }) =>
     x.epochs === c.epochs && x.trainSubset === c.trainSubset && x.testSubset === c.testSubset && (!c.valSize || !!c.earlyStop);
   return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
-}
-
-/** 'first run: epoch 33, stopped after 43': where an early-stopping run's reported accuracies come from. */
-function bestValEpochs(store: Store, runId: number): string {
-  const eps = store.epochs(runId).map(fromRow);
-  const { best } = earlyStopState(eps.map((e) => e.valAcc ?? NaN), 1);
-  return `first run: epoch ${best + 1}, stopped after ${eps.length}`;
 }
 
 /** One line per method: a per-block diagnostic at its last epoch, blocks without a value (block 0's unused feedback) left out. */
@@ -118,7 +111,9 @@ export function aggregate(store: Store): Agg[] {
         curves: [],
         budget:
           `${c.epochs} ep, train ${c.trainSubset ?? 'all'}${c.valSize ? ` - val ${c.valSize}` : ''}, test ${c.testSubset ?? 'all'}, batch ${c.batchSize}, ${threads}` +
-          (c.earlyStop ? `; early stop (patience ${c.earlyStop.patience}): accuracies at the best-val epoch (${bestValEpochs(store, r.id)})` : ''),
+          (c.earlyStop
+            ? `; early stop (patience ${c.earlyStop.patience}): accuracies at the best-val epoch (first run: epoch ${earlyStopOf(eps, c.earlyStop.patience).best + 1}, stopped after ${eps.length})`
+            : ''),
       } as Agg);
     g.seeds++;
     g.train.push(r.train_acc ?? NaN);

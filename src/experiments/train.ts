@@ -107,6 +107,9 @@ export function earlyStopState(valAccs: number[], patience: number): { best: num
   return { best, stop: best >= 0 && valAccs.length - 1 - best >= patience };
 }
 
+/** Early stopping's state for a run's epochs so far (epochs without val accuracy count as NaN). */
+export const earlyStopOf = (epochs: EpochMetrics[], patience: number) => earlyStopState(epochs.map((m) => m.valAcc ?? NaN), patience);
+
 /** Rejects bad configs with a message naming the field, before any data is loaded. */
 export function validateConfig(c: TrainConfig): void {
   const bad = (m: string) => {
@@ -303,7 +306,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       bar?.finish();
     }
   let done = 0;
-  const stopped = () => !!c.earlyStop && earlyStopState(epochs.map((m) => m.valAcc ?? NaN), c.earlyStop.patience).stop;
+  const stopped = () => !!c.earlyStop && earlyStopOf(epochs, c.earlyStop.patience).stop;
   for (let e = start; e < c.epochs && !stopped(); e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
     const lr = lrAt(c.lr, e, c.schedule);
@@ -383,7 +386,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     done++;
   }
   // an early-stopping run reports its best-validation epoch
-  const es = c.earlyStop ? earlyStopState(epochs.map((m) => m.valAcc ?? NaN), c.earlyStop.patience) : null;
+  const es = c.earlyStop ? earlyStopOf(epochs, c.earlyStop.patience) : null;
   const last = es && es.best >= 0 ? epochs[es.best] : epochs[epochs.length - 1];
   const finished = epochs.length === c.epochs || !!es?.stop;
   if (run && finished) o.store!.finishRun(run.id, 'done', last.trainAcc, last.testAcc);
