@@ -5,8 +5,8 @@
 // (tjml-exact) it is J^T instead, through f's and g's own J^T feedbacks:
 //   u1 = v1 + Jg^T v2,  u2 = v2 + Jf^T u1.
 // DTP needs the inverse's difference G(y + d) - G(y) for small d. Subtracting two inverses
-// loses it to float32 rounding once activations grow (on a trained reversible Mixer, half
-// the offset's norm at |h| ~ 250 with beta 0.01), so it is formed from f's and g's differences:
+// loses it to float32 rounding once activations grow (a trained reversible Mixer's do; the
+// methods test builds the case), so it is formed from f's and g's differences:
 //   e2 = d2 - (g(y1 + d1) - g(y1)),  e1 = d1 - (f(x2 + e2) - f(x2)).
 import { Tensor, cat, noGrad, tidy, uniform } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
