@@ -14,6 +14,8 @@
 #include <c10/core/GradMode.h>
 
 #include <atomic>
+#include <cmath>
+#include <unistd.h>
 #include <dlfcn.h>
 #include <mutex>
 #include <unordered_map>
@@ -152,7 +154,15 @@ double D(const Napi::CallbackInfo& info, size_t i) {
     throw std::invalid_argument("argument " + std::to_string(i) + " must be a number");
   return info[i].As<Napi::Number>().DoubleValue();
 }
-int64_t I(const Napi::CallbackInfo& info, size_t i) { return static_cast<int64_t>(D(info, i)); }
+// Integers cross from JS as doubles: anything not an exact integer below 2^53 is refused here,
+// before a cast could turn NaN or 1e300 into an arbitrary int64.
+constexpr double kMaxSafeInt = 9007199254740991.0;
+int64_t toInt(double v, size_t i) {
+  if (!(v == std::floor(v)) || std::fabs(v) > kMaxSafeInt)
+    throw std::invalid_argument("argument " + std::to_string(i) + " must be an integer (|n| < 2^53), got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+int64_t I(const Napi::CallbackInfo& info, size_t i) { return toInt(D(info, i), i); }
 bool B(const Napi::CallbackInfo& info, size_t i) { return i < info.Length() && info[i].ToBoolean().Value(); }
 std::string S(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsString())
@@ -168,9 +178,49 @@ std::vector<int64_t> IL(const Napi::CallbackInfo& info, size_t i) {
   for (uint32_t k = 0; k < a.Length(); k++) {
     Napi::Value v = a.Get(k);
     if (!v.IsNumber()) throw std::invalid_argument("argument " + std::to_string(i) + " must hold integers");
-    out[k] = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+    out[k] = toInt(v.As<Napi::Number>().DoubleValue(), i);
   }
   return out;
+}
+
+// ---------- limits checked before libtorch runs (an out-of-range index in some CPU kernels
+// writes outside its buffer or segfaults; a huge view makes a reduction run for hours) ----------
+
+// Most elements any tensor (or view) may have: 2^31. Materialised tensors are also held to the
+// machine's physical memory, so an impossible allocation fails here instead of in the OOM killer.
+constexpr int64_t kMaxNumel = int64_t(1) << 31;
+int64_t physicalBytes() {
+  static int64_t b = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<int64_t>(sysconf(_SC_PAGE_SIZE));
+  return b > 0 ? b : INT64_MAX;
+}
+// Checks a shape's sizes (>= 0) and element count; `elemBytes` > 0 also checks the memory it needs.
+void checkShape(const std::vector<int64_t>& shape, const char* what, int64_t elemBytes = 0) {
+  int64_t n = 1;
+  for (auto d : shape) {
+    if (d < 0) throw std::invalid_argument(std::string(what) + ": sizes must be >= 0, got " + std::to_string(d));
+    if (d && n > kMaxNumel / d) throw std::invalid_argument(std::string(what) + ": more than 2^31 elements");
+    n *= d;
+  }
+  if (n > kMaxNumel) throw std::invalid_argument(std::string(what) + ": more than 2^31 elements");
+  if (elemBytes && n * elemBytes > physicalBytes())
+    throw std::invalid_argument(std::string(what) + ": needs " + std::to_string(n * elemBytes >> 20) + " MiB, more than this machine's memory");
+}
+// Integer index tensor with every value in [lo, hi): what `what` needs before it may index.
+void checkIndices(const at::Tensor& idx, int64_t lo, int64_t hi, const std::string& what) {
+  if (!at::isIntegralType(idx.scalar_type(), false)) throw std::invalid_argument(what + ": indices must be an integer tensor, got " + c10::toString(idx.scalar_type()));
+  if (!idx.numel()) return;
+  auto mn = idx.min().item<int64_t>(), mx = idx.max().item<int64_t>();
+  if (mn < lo || mx >= hi)
+    throw std::invalid_argument(what + ": index " + std::to_string(mn < lo ? mn : mx) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+void checkSameShape(const at::Tensor& a, const at::Tensor& b, const std::string& what) {
+  if (!a.sizes().equals(b.sizes())) throw std::invalid_argument(what + ": shapes " + shapeStr(a) + " and " + shapeStr(b) + " must match");
+}
+// A dim argument in [-rank, rank).
+int64_t checkDim(int64_t d, const at::Tensor& t, const char* what) {
+  int64_t r = t.dim();
+  if (d < -r || d >= (r ? r : 1)) throw std::invalid_argument(std::string(what) + ": dim " + std::to_string(d) + " out of range for rank " + std::to_string(r));
+  return d < 0 ? d + r : d;
 }
 
 std::vector<at::Tensor> TL(const Napi::CallbackInfo& info, size_t i) {
@@ -273,6 +323,7 @@ OP(liveCount) { return Napi::Number::New(info.Env(), static_cast<double>(g_live.
 // fromArray(typedArray, shape, dtype?): copies host data into a new tensor.
 OP(fromArray) {
   auto shape = IL(info, 1);
+  checkShape(shape, "fromArray");
   if (!info[0].IsTypedArray()) throw std::invalid_argument("argument 0 must be a typed array");
   auto ta = info[0].As<Napi::TypedArray>();
   at::ScalarType src;
@@ -328,12 +379,38 @@ OP(item) { return Napi::Number::New(info.Env(), T(info, 0).item().toDouble()); }
 
 // ---------- creation ----------
 
-OP(full) { return W(info.Env(), at::full(IL(info, 0), D(info, 1), at::TensorOptions().dtype(dtypeOf(S(info, 2))))); }
-OP(randn) { return W(info.Env(), at::randn(IL(info, 0))); }
-OP(rand) { return W(info.Env(), at::rand(IL(info, 0))); }
-OP(randperm) { return W(info.Env(), at::randperm(I(info, 0), at::TensorOptions().dtype(at::kLong))); }
-OP(arange) { return W(info.Env(), at::arange(I(info, 0), at::TensorOptions().dtype(dtypeOf(S(info, 1))))); }
-OP(eye) { return W(info.Env(), at::eye(I(info, 0))); }
+OP(full) {
+  auto shape = IL(info, 0);
+  auto dt = dtypeOf(S(info, 2));
+  checkShape(shape, "full", c10::elementSize(dt));
+  return W(info.Env(), at::full(shape, D(info, 1), at::TensorOptions().dtype(dt)));
+}
+OP(randn) {
+  auto shape = IL(info, 0);
+  checkShape(shape, "randn", 4);
+  return W(info.Env(), at::randn(shape));
+}
+OP(rand) {
+  auto shape = IL(info, 0);
+  checkShape(shape, "rand", 4);
+  return W(info.Env(), at::rand(shape));
+}
+OP(randperm) {
+  auto n = I(info, 0);
+  checkShape({n}, "randperm", 8);
+  return W(info.Env(), at::randperm(n, at::TensorOptions().dtype(at::kLong)));
+}
+OP(arange) {
+  auto n = I(info, 0);
+  auto dt = dtypeOf(S(info, 1));
+  checkShape({n}, "arange", c10::elementSize(dt));
+  return W(info.Env(), at::arange(n, at::TensorOptions().dtype(dt)));
+}
+OP(eye) {
+  auto n = I(info, 0);
+  checkShape({n, n}, "eye", 4);
+  return W(info.Env(), at::eye(n));
+}
 OP(manualSeed) {
   at::manual_seed(static_cast<uint64_t>(I(info, 0)));
   return info.Env().Undefined();
@@ -487,12 +564,32 @@ OP(permute) { return W(info.Env(), T(info, 0).permute(IL(info, 1))); }
 OP(transpose) { return W(info.Env(), T(info, 0).transpose(I(info, 1), I(info, 2))); }
 OP(narrow) { return W(info.Env(), T(info, 0).narrow(I(info, 1), I(info, 2), I(info, 3))); }
 OP(cat) { return W(info.Env(), at::cat(TL(info, 0), I(info, 1))); }
-OP(indexSelect) { return W(info.Env(), T(info, 0).index_select(I(info, 1), T(info, 2))); }
+OP(indexSelect) {
+  auto& x = T(info, 0);
+  auto& idx = T(info, 2);
+  int64_t d = checkDim(I(info, 1), x, "indexSelect");
+  if (idx.dim() > 1) throw std::invalid_argument("indexSelect: indices must be 0-d or 1-d, got " + shapeStr(idx));
+  checkIndices(idx, 0, x.dim() ? x.size(d) : 1, "indexSelect");
+  return W(info.Env(), x.index_select(d, idx));
+}
 OP(flip) { return W(info.Env(), T(info, 0).flip(IL(info, 1))); }
-OP(expand) { return W(info.Env(), T(info, 0).expand(IL(info, 1))); }
+OP(expand) {
+  auto shape = IL(info, 1);
+  std::vector<int64_t> sized;  // -1 keeps a size: count it as the size it keeps
+  auto& x = T(info, 0);
+  for (size_t k = 0; k < shape.size(); k++) {
+    int64_t off = static_cast<int64_t>(shape.size()) - x.dim();
+    int64_t src = static_cast<int64_t>(k) - off;
+    sized.push_back(shape[k] == -1 && src >= 0 ? x.size(src) : shape[k]);
+  }
+  checkShape(sized, "expand");
+  return W(info.Env(), x.expand(shape));
+}
 // pad2d(x, [left, right, top, bottom], mode): mode 'edge' (replicate) or 'zeros'.
 OP(pad2d) {
   auto mode = S(info, 2);
+  for (auto p : IL(info, 1))
+    if (p < -(int64_t(1) << 20) || p > (int64_t(1) << 20)) throw std::invalid_argument("pad2d: pads must be within +-2^20, got " + std::to_string(p));
   if (mode == "edge") return W(info.Env(), at::replication_pad2d(T(info, 0), IL(info, 1)));
   if (mode == "zeros") return W(info.Env(), at::constant_pad_nd(T(info, 0), IL(info, 1), 0));
   throw std::invalid_argument("unknown pad mode '" + mode + "'");
@@ -525,11 +622,28 @@ OP(maxPool2d) {
   return WL(info.Env(), {std::get<0>(r), std::get<1>(r)});
 }
 // maxUnpool2d(y, indices, [H, W]): writes each value at its argmax (overwrites on repeats).
-OP(maxUnpool2d) { return W(info.Env(), at::max_unpool2d(T(info, 0), T(info, 1), IL(info, 2))); }
+// maxUnpool2d(y, indices, [H, W]): indices are positions in each H x W output plane.
+OP(maxUnpool2d) {
+  auto& y = T(info, 0);
+  auto& idx = T(info, 1);
+  auto size = IL(info, 2);
+  if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) throw std::invalid_argument("maxUnpool2d: output size must be [H, W] with H, W > 0");
+  checkShape({y.dim() >= 2 ? y.numel() / std::max<int64_t>(1, y.size(-1) * y.size(-2)) : 1, size[0], size[1]}, "maxUnpool2d", y.element_size());
+  if (idx.scalar_type() != at::kLong) throw std::invalid_argument("maxUnpool2d: indices must be int64");
+  checkSameShape(y, idx, "maxUnpool2d");
+  checkIndices(idx, 0, size[0] * size[1], "maxUnpool2d");
+  return W(info.Env(), at::max_unpool2d(y, idx, size));
+}
 // maxPool2dAdjoint(dy, x, k, stride, padding, indices): exact transposed Jacobian (sums repeats).
 OP(maxPool2dAdjoint) {
   auto k = I(info, 2), s = I(info, 3), p = I(info, 4);
-  return W(info.Env(), at::max_pool2d_with_indices_backward(T(info, 0), T(info, 1), {k, k}, {s, s}, {p, p}, {1, 1}, false, T(info, 5)));
+  auto &dy = T(info, 0), &x = T(info, 1), &idx = T(info, 5);
+  if (x.dim() < 3) throw std::invalid_argument("maxPool2dAdjoint: x must be [C, H, W] or [N, C, H, W], got " + shapeStr(x));
+  if (idx.scalar_type() != at::kLong) throw std::invalid_argument("maxPool2dAdjoint: indices must be int64");
+  checkSameShape(dy, idx, "maxPool2dAdjoint");
+  // each index is a position in its H x W input plane: one outside it writes outside the result
+  checkIndices(idx, 0, x.size(-1) * x.size(-2), "maxPool2dAdjoint");
+  return W(info.Env(), at::max_pool2d_with_indices_backward(dy, x, {k, k}, {s, s}, {p, p}, {1, 1}, false, idx));
 }
 OP(layerNorm) { return W(info.Env(), at::layer_norm(T(info, 0), IL(info, 1), OT(info, 2), OT(info, 3), D(info, 4))); }
 // layerNormStats(x, shape, w, b, eps) -> [y, mean, rstd]: the statistics the forward computes
@@ -545,9 +659,22 @@ OP(crossEntropy) {
   auto r = S(info, 2);
   int64_t red = r == "mean" ? at::Reduction::Mean : r == "sum" ? at::Reduction::Sum : at::Reduction::None;
   if (r != "mean" && r != "sum" && r != "none") throw std::invalid_argument("unknown reduction '" + r + "'");
-  return W(info.Env(), at::cross_entropy_loss(T(info, 0), T(info, 1), {}, red));
+  auto &logits = T(info, 0), &labels = T(info, 1);
+  if (logits.dim() != 2) throw std::invalid_argument("crossEntropy: logits must be [N, classes], got " + shapeStr(logits));
+  if (labels.scalar_type() != at::kLong || labels.dim() != 1 || labels.size(0) != logits.size(0))
+    throw std::invalid_argument("crossEntropy: labels must be int64 [N] for logits " + shapeStr(logits) + ", got " + shapeStr(labels));
+  checkIndices(labels, 0, logits.size(1), "crossEntropy labels");
+  return W(info.Env(), at::cross_entropy_loss(logits, labels, {}, red));
 }
-OP(oneHot) { return W(info.Env(), at::one_hot(T(info, 0), I(info, 1)).to(at::kFloat)); }
+OP(oneHot) {
+  auto& y = T(info, 0);
+  auto n = I(info, 1);
+  if (n <= 0) throw std::invalid_argument("oneHot: the class count must be > 0, got " + std::to_string(n));
+  if (y.scalar_type() != at::kLong) throw std::invalid_argument("oneHot: labels must be int64");
+  checkShape({y.numel(), n}, "oneHot", 4);
+  checkIndices(y, 0, n, "oneHot");
+  return W(info.Env(), at::one_hot(y, n).to(at::kFloat));
+}
 
 // ---------- linear algebra ----------
 
@@ -627,7 +754,9 @@ OP(setGradEnabled) {
 // ---------- runtime ----------
 
 OP(setNumThreads) {
-  at::set_num_threads(static_cast<int>(I(info, 0)));
+  auto n = I(info, 0);
+  if (n < 1 || n > 256) throw std::invalid_argument("setNumThreads: thread count must be 1..256, got " + std::to_string(n));
+  at::set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 OP(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
@@ -639,8 +768,10 @@ F blasSym(const char* name) {
   return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
 }
 OP(setBlasThreads) {
+  auto n = I(info, 0);
+  if (n < 1 || n > 256) throw std::invalid_argument("setBlasThreads: thread count must be 1..256, got " + std::to_string(n));
   auto set = blasSym<void (*)(int)>("openblas_set_num_threads");
-  if (set) set(static_cast<int>(I(info, 0)));
+  if (set) set(static_cast<int>(n));
   return Napi::Boolean::New(info.Env(), set != nullptr);
 }
 OP(blasInfo) {

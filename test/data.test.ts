@@ -168,3 +168,50 @@ test('real datasets, where installed, match their published checksums and class 
     else assert.deepEqual(classCounts(ds.test), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   }
 });
+
+test('data fetch: a silent server times out, a dropped connection leaves no .part, the next mirror is tried, errors name URL and cause', async () => {
+  const body = Buffer.alloc(4096, 7);
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/silent/')) return; // never answers
+    if (req.url?.startsWith('/drop/')) {
+      res.setHeader('content-length', body.length * 4);
+      res.write(body);
+      setTimeout(() => req.socket.destroy(), 50); // connection lost mid-body
+      return;
+    }
+    res.setHeader('content-length', body.length);
+    res.end(body);
+  });
+  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // a port nothing listens on: a closed server's
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+  const refused = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+  closed.close();
+  const md5s = { md5: { 'cifar-10-binary.tar.gz': md5(body) }, quiet: true, stallMs: 300 };
+  try {
+    const dir = tmp();
+    const t0 = Date.now();
+    await assert.rejects(
+      fetchDataset('cifar10', { dataDir: dir, mirrors: [`${base}/silent/`, `${base}/drop/`, refused], ...md5s }),
+      (e: Error) => {
+        assert.match(e.message, /could not fetch cifar-10-binary\.tar\.gz from any mirror/);
+        assert.match(e.message, new RegExp(`${base}/silent/cifar-10-binary.tar.gz: no data for 0.3 s`));
+        assert.match(e.message, new RegExp(`${base}/drop/cifar-10-binary.tar.gz: (terminated|no data)`));
+        assert.match(e.message, /ECONNREFUSED/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - t0 < 10_000, 'timed out instead of hanging');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'cifar10')), [], 'no .part file left behind');
+    // the next mirror is tried after one that hangs
+    const got = await fetchDataset('cifar10', { dataDir: dir, mirrors: [`${base}/silent/`, `${base}/ok/`], ...md5s });
+    assert.deepEqual(fs.readFileSync(path.join(got, 'cifar-10-binary.tar.gz')), body);
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
+});

@@ -63,6 +63,7 @@ test("train's defaults per model and method are the grids' settings, budget excl
   // a grid that runs the variant itself wins: Table 4's tjml-exact trains at BP's lr, not TJML's
   assert.equal(tunedDefaults('reversible-mixer', 'tjml-exact')!.settings.lr, cell('table4', 'reversible-mixer', 'tjml-exact').lr);
   assert.notEqual(cell('table4', 'reversible-mixer', 'tjml-exact').lr, cell('table4', 'reversible-mixer', 'tjml').lr);
-  assert.equal(tunedDefaults('mlp', 'dtp'), null, 'no grid runs DTP on the MLP');
+  assert.equal(tunedDefaults('mlp', 'dtp')!.table, 'mlp', "the MLP table's tuned DTP");
+  assert.equal(tunedDefaults('mlp', 'dtp')!.settings.lr, cell('mlp', 'mlp', 'dtp').lr);
   assert.equal(tunedDefaults('simple-vgg', 'dtp'), null);
 });

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // targetprop command line: train, data, reproduce, figure2, report.
+import './errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { TRAIN_DEFAULTS, TrainConfig, earlyStopOf, train, validateConfig } from '../experiments/train';
-import { BUDGETS, Cell, Profile, TableName, grid, tunedDefaults } from '../experiments/grids';
+import { Cell, PROFILES, Profile, TABLES, TableName, budgetOf, grid, isTable, tunedDefaults } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
 import { renderRuns } from '../experiments/runlist';
+import { exportRuns, importRuns, readExports } from '../store/export';
+import { reportFromDir } from '../experiments/report';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
@@ -25,17 +28,23 @@ Usage:
                    --early-stop P: stop once val accuracy has not improved for P epochs, report the best-val epoch)
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
-  targetprop reproduce <table1|table2|table3|table4|figure2> [--profile quick|full] [--seeds N] [--results DIR]
+  targetprop reproduce <table1|table2|table3|table4|mlp|figure2> [--profile quick|medium|full] [--seeds N] [--results DIR]
                        [--methods bp,tjml,...] [--data mnist,...]   (run part of a grid; same run keys)
   targetprop sweep [--from table1] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N]
                    [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val; other
                    settings from --from's cell, else as train's)
   targetprop figure2 [--results DIR]
   targetprop report [--results DIR] [--out DIR]
+  targetprop report --from-dir docs/results         (regenerate the committed report from the committed runs:
+                                                     DIR/runs/*.json and DIR/figure2.json; --out defaults to DIR)
   targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
                   [--stop ID --why TEXT]            (mark an unfinished run as ended by hand, with the reason)
                   [--retire ID --why TEXT]          (set a run aside, e.g. made by code since fixed: out of the
                                                      report's tables, listed with the reason; its config runs afresh)
+                  [--export-dir DIR]                (write every ended run to DIR as one JSON file per run)
+                  [--import-dir DIR]                (load exported runs into the database, e.g. on a new machine)
+  --export-dir DIR on train, reproduce, sweep and figure2 (or TARGETPROP_EXPORT_DIR): each run is written to DIR as
+  it ends (this repository commits docs/results/runs; figure2.json goes beside it)
 
 Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
          (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN;
@@ -65,7 +74,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -138,7 +147,12 @@ function withGridSettings(flags: Partial<TrainConfig>): Partial<TrainConfig> {
 }
 
 const resultsDir = (a: Args) => path.resolve((a.results as string) ?? 'results');
-const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'));
+/** --export-dir (or TARGETPROP_EXPORT_DIR): where each run is written as text when it ends, ready to commit. */
+const exportDirOf = (a: Args) => {
+  const d = typeof a['export-dir'] === 'string' ? a['export-dir'] : process.env.TARGETPROP_EXPORT_DIR;
+  return d ? path.resolve(d) : undefined;
+};
+const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'), { exportDir: exportDirOf(a) });
 
 async function main(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
@@ -210,6 +224,8 @@ async function main(argv: string[]): Promise<void> {
       const dir = resultsDir(a);
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'figure2.json'), JSON.stringify(rows, null, 1));
+      const ex = exportDirOf(a);
+      if (ex) fs.writeFileSync(path.join(path.dirname(ex), 'figure2.json'), JSON.stringify(rows, null, 1));
       console.log('| n | inverse ms | pinverse ms | transpose ms |');
       for (const r of rows) console.log(`| ${r.n} | ${r.inverseMs.toFixed(3)} | ${r.pinverseMs.toFixed(3)} | ${r.transposeMs.toFixed(4)} |`);
       const store = openStore(a);
@@ -220,12 +236,12 @@ async function main(argv: string[]): Promise<void> {
     case 'reproduce': {
       const what = a._[1] as TableName | 'figure2';
       if (what === 'figure2') return main(['figure2', ...argv.slice(2)]);
-      if (!(what in BUDGETS)) throw new Error(`reproduce: expected table1|table2|table3|table4|figure2, got '${what ?? ''}'`);
+      if (!isTable(what)) throw new Error(`reproduce: expected ${TABLES.join('|')}|figure2, got '${what ?? ''}'`);
       const profile = ((a.profile as string) ?? 'quick') as Profile;
-      if (profile !== 'quick' && profile !== 'full') throw new Error(`--profile must be quick or full, got '${profile}'`);
+      if (!PROFILES.includes(profile)) throw new Error(`--profile must be ${PROFILES.join(', ')}, got '${profile}'`);
       const seeds = num(a, 'seeds') ?? (profile === 'full' ? 5 : 1);
       const cells = selectCells(grid(what, profile, seeds), a);
-      const b = BUDGETS[what][profile];
+      const b = budgetOf(what, profile);
       console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
         (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));
       cells.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c.config }));
@@ -259,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
       const flags = configFromArgs(rest);
       let base: Partial<TrainConfig> = a.from === undefined ? withGridSettings(flags) : flags;
       if (a.from !== undefined) {
-        if (!(String(a.from) in BUDGETS)) throw new Error(`--from expects table1|table2|table3|table4, got '${a.from}'`);
+        if (!isTable(a.from)) throw new Error(`--from expects ${TABLES.join('|')}, got '${a.from}'`);
         if (!flags.method || !flags.data) throw new Error('sweep --from needs --method and --data to pick the grid cell');
         const cell = gridBase(a.from as TableName, flags.method, flags.data);
         base = { ...cell, ...flags, method: cell.method }; // --method may name a variant ('fwdtp-bn')
@@ -289,11 +305,25 @@ async function main(argv: string[]): Promise<void> {
         store.retireRun(id, a.why.trim());
         console.log(`run ${id} retired: ${a.why.trim()} (out of the report's tables; rerunning its config starts a new run)`);
       }
+      if (typeof a['import-dir'] === 'string') {
+        const n = importRuns(store, readExports(path.resolve(a['import-dir'])));
+        console.log(`imported ${n} run(s) from ${a['import-dir']} (runs already in ${store.file} were kept)`);
+      }
+      if (a['export-dir'] !== undefined) {
+        if (typeof a['export-dir'] !== 'string') throw new Error('--export-dir expects a folder');
+        console.log(`exported ${exportRuns(store, path.resolve(a['export-dir'])).length} ended run(s) to ${a['export-dir']}`);
+      }
       console.log(renderRuns(store, typeof a.name === 'string' ? a.name : undefined));
       store.close();
       return;
     }
     case 'report': {
+      // --from-dir DIR: the committed data (DIR/runs/, DIR/figure2.json) instead of the runs database
+      if (a['from-dir'] !== undefined) {
+        if (typeof a['from-dir'] !== 'string') throw new Error('--from-dir expects a folder (such as docs/results)');
+        console.log(reportFromDir(path.resolve(a['from-dir']), path.resolve((a.out as string) ?? a['from-dir'])));
+        return;
+      }
       const store = openStore(a);
       const f2 = path.join(resultsDir(a), 'figure2.json');
       const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;

@@ -7,6 +7,22 @@ import * as path from 'node:path';
 import { DatasetError, md5, maybeGunzip, parseCifarBatch, parseIdx, readTar } from './formats';
 import { permutation } from './rng';
 
+/** Reads a dataset file; a folder or an unreadable file in its place fails with the path and what is wrong. */
+function readDataFile(file: string): Buffer {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!st.isFile()) throw new Error(`${file}: expected a data file, found a ${st.isDirectory() ? 'folder' : 'special file'}`);
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 export const DATASETS: DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
 
@@ -203,7 +219,7 @@ function loadIdxDataset(s: DatasetSpec, src: IdxSpec, dirs: string[], o: LoadOpt
   if (!dir) throw missing(s, dirs);
   const read = (base: string) => {
     const file = findIdx(dir, base)!;
-    const raw = maybeGunzip(fs.readFileSync(file), file);
+    const raw = maybeGunzip(readDataFile(file), file);
     if (o.verify !== false && md5(raw) !== src.md5[base])
       throw new DatasetError(file, `checksum mismatch: md5 of decompressed data is ${md5(raw)}, expected ${src.md5[base]}`);
     return { file, idx: parseIdx(raw, file) };
@@ -244,7 +260,7 @@ function loadCifar(s: DatasetSpec, src: CifarSpec, dirs: string[], o: LoadOption
     const tgz = path.join(d, src.archive);
     const folder = path.join(d, 'cifar-10-batches-bin');
     if (fs.existsSync(tgz)) {
-      const raw = fs.readFileSync(tgz);
+      const raw = readDataFile(tgz);
       if (o.verify !== false && !src.archiveMd5.includes(md5(raw)))
         throw new DatasetError(tgz, `checksum mismatch: md5 ${md5(raw)}, expected one of ${src.archiveMd5.join(', ')}`);
       const files = readTar(maybeGunzip(raw, tgz), tgz);
@@ -253,7 +269,7 @@ function loadCifar(s: DatasetSpec, src: CifarSpec, dirs: string[], o: LoadOption
       break;
     }
     if (fs.existsSync(folder)) {
-      batches = (f) => (fs.existsSync(path.join(folder, f)) ? fs.readFileSync(path.join(folder, f)) : undefined);
+      batches = (f) => (fs.existsSync(path.join(folder, f)) ? readDataFile(path.join(folder, f)) : undefined);
       where = folder;
       break;
     }

@@ -12,18 +12,48 @@ export interface FetchOptions {
   /** Overrides the expected md5s, keyed by file name (tests). */
   md5?: Record<string, string>;
   quiet?: boolean;
+  /** Milliseconds without a byte from the server before a mirror is given up (default 30 s). */
+  stallMs?: number;
 }
 
-async function download(url: string, dest: string, expectedMd5: string, quiet: boolean): Promise<void> {
-  const res = await fetch(url);
-  if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
+/** fetch's own errors say only 'fetch failed' / 'terminated': the cause (ECONNREFUSED, ENOTFOUND, a reset) is in `cause`. */
+function why(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const c = err.cause;
+  return c ? `${err.message} (${[c.code, c.message].filter(Boolean).join(': ')})` : err.message;
+}
+
+async function download(url: string, dest: string, expectedMd5: string, quiet: boolean, stallMs: number): Promise<void> {
+  // one timer for the whole transfer, re-armed by every chunk: a server that stops answering
+  // (before the headers or mid-body) aborts the request instead of hanging the command
+  const ctl = new AbortController();
+  let timer = setTimeout(() => ctl.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctl.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+  };
+  const tmp = `${dest}.part`;
+  try {
+    await transfer(url, dest, tmp, expectedMd5, quiet, ctl.signal, rearm);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    const reason = ctl.signal.aborted ? (ctl.signal.reason as Error).message : why(e);
+    throw new Error(`${url}: ${reason}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function transfer(url: string, dest: string, tmp: string, expectedMd5: string, quiet: boolean, signal: AbortSignal, rearm: () => void): Promise<void> {
+  const res = await fetch(url, { signal });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length') ?? 0);
   const bar = quiet ? null : new Progress({ label: path.basename(dest), total: total || 1, unit: 'B' });
   const hash = createHash('md5');
-  const tmp = `${dest}.part`;
   const out = fs.createWriteStream(tmp);
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      rearm();
       hash.update(chunk);
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       bar?.tick(chunk.length, chunk.length);
@@ -33,10 +63,7 @@ async function download(url: string, dest: string, expectedMd5: string, quiet: b
   }
   bar?.finish();
   const got = hash.digest('hex');
-  if (got !== expectedMd5) {
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`${url}: checksum mismatch: md5 ${got}, expected ${expectedMd5}`);
-  }
+  if (got !== expectedMd5) throw new Error(`checksum mismatch: md5 ${got}, expected ${expectedMd5}`);
   fs.renameSync(tmp, dest);
 }
 
@@ -57,14 +84,14 @@ export async function fetchDataset(name: string, o: FetchOptions = {}): Promise<
     const errors: string[] = [];
     for (const m of mirrors) {
       try {
-        await download(m + j.file, dest, expected, !!o.quiet);
+        await download(m + j.file, dest, expected, !!o.quiet, o.stallMs ?? 30_000);
         errors.length = 0;
         break;
       } catch (e) {
         errors.push((e as Error).message);
       }
     }
-    if (errors.length) throw new Error(`could not fetch ${j.file}: ${errors.join('; ')}`);
+    if (errors.length) throw new Error(`could not fetch ${j.file} from any mirror: ${errors.join('; ')}`);
   }
   return dir;
 }

@@ -102,7 +102,7 @@ function findAddon(): string {
   ];
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new Error(
-    `targetprop: native engine not built (looked for ${candidates[0]}). ` +
+    `native engine not built (looked for ${candidates[0]}). ` +
       'Run `npm run build:native` (needs libtorch: Debian `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).',
   );
 }
@@ -121,4 +121,11 @@ export function setThreads(n: number): void {
   native.setNumThreads(n);
   if (native.blasInfo().threading === 'openmp') native.setBlasThreads(n);
 }
-setThreads(Number(process.env.TARGETPROP_THREADS ?? os.availableParallelism()));
+/** TARGETPROP_THREADS, checked: a typo must not crash every command (or ask for 100000 threads). */
+export function threadsFromEnv(v: string | undefined, fallback = os.availableParallelism()): number {
+  if (v === undefined || v.trim() === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`TARGETPROP_THREADS must be an integer from 1 to 256, got '${v}'`);
+  return n;
+}
+setThreads(threadsFromEnv(process.env.TARGETPROP_THREADS));

@@ -6,8 +6,9 @@ import { TrainConfig } from './train';
 import { DatasetName } from '../data/datasets';
 import { MethodName, isAnalytical } from '../methods';
 
-export type TableName = 'table1' | 'table2' | 'table3' | 'table4';
-export type Profile = 'quick' | 'full';
+export type TableName = 'table1' | 'table2' | 'table3' | 'table4' | 'mlp';
+export type Profile = 'quick' | 'medium' | 'full';
+export const PROFILES: Profile[] = ['quick', 'medium', 'full'];
 
 /** Subsets are always set: undefined means all of the data (it must override TRAIN_DEFAULTS' quick subsets). */
 interface Budget {
@@ -16,12 +17,22 @@ interface Budget {
   testSubset: number | undefined;
 }
 const ALL_DATA = { trainSubset: undefined, testSubset: undefined };
-export const BUDGETS: Record<TableName, Record<Profile, Budget>> = {
-  table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, full: { epochs: 90, ...ALL_DATA } },
-  table2: { quick: { epochs: 1, trainSubset: 512, testSubset: 500 }, full: { epochs: 90, ...ALL_DATA } },
-  table3: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100, ...ALL_DATA } },
+/**
+ * `medium`: one budget every method of a table can afford on a CPU, large enough to separate them:
+ * LDRL's LeNet cells (about 90x BP per image) fit in about 4 h together at one thread, its VGG and
+ * Mixer cells in about 2 h each. The full test set, so rows compare across methods.
+ */
+export const BUDGETS: Record<TableName, { quick: Budget; full: Budget; medium?: Budget }> = {
+  table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, medium: { epochs: 10, trainSubset: 10000, testSubset: undefined }, full: { epochs: 90, ...ALL_DATA } },
+  table2: { quick: { epochs: 1, trainSubset: 512, testSubset: 500 }, medium: { epochs: 4, trainSubset: 5000, testSubset: undefined }, full: { epochs: 90, ...ALL_DATA } },
+  table3: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, medium: { epochs: 5, trainSubset: 5000, testSubset: undefined }, full: { epochs: 100, ...ALL_DATA } },
   table4: { quick: { epochs: 1, trainSubset: 1024, testSubset: 500 }, full: { epochs: 100, ...ALL_DATA } },
+  // Kao et al. 2024 (Counter-Current Learning), Table 1: tanh MLPs, SGD, 100 epochs
+  mlp: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, full: { epochs: 100, ...ALL_DATA } },
 };
+/** Tables whose cells `reproduce` runs (the paper's four and the MLP protocol). */
+export const TABLES = Object.keys(BUDGETS) as TableName[];
+export const isTable = (t: unknown): t is TableName => typeof t === 'string' && Object.hasOwn(BUDGETS, t);
 
 const SGD = { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 } as const;
 const COSINE = { kind: 'cosine', tMax: 85, etaMin: 1e-5 } as const;
@@ -145,6 +156,52 @@ function reversibleMixerMethod(m: MethodName, budget: Budget): Partial<TrainConf
   return m === 'tjml' ? { ...mixerMethod(m), lr: 1e-5, valSize, earlyStop: { patience: 10 } } : mixerMethod(m);
 }
 
+/** The MLP protocol's architectures: depth 6 x 256 on (F-)MNIST, depth 4 x 1024 on CIFAR-10 (FW-DTP's wrappers). */
+export const MLP_SIZES: Record<DatasetName, { depth: number; hidden: number }> = {
+  mnist: { depth: 6, hidden: 256 },
+  'fashion-mnist': { depth: 6, hidden: 256 },
+  cifar10: { depth: 4, hidden: 1024 },
+};
+/** The MLP protocol: SGD with momentum 0.9, no weight decay, cosine over the 100 epochs, batch 256 (FW-DTP's), no augmentation. */
+const MLP_SGD = { kind: 'sgd', momentum: 0.9, weightDecay: 0 } as const;
+const MLP_COSINE = { kind: 'cosine', tMax: 100, etaMin: 0 } as const;
+
+/**
+ * Per-method MLP settings, from \`targetprop sweep --from mlp\` on MNIST (55k train / 5k val;
+ * every point is in the report's sweep table). Learned feedbacks update 5 times per batch
+ * (FW-DTP's epochs_backward default) with a noise scale of 0.1.
+ */
+function mlpMethod(m: CellLabel): Partial<TrainConfig> {
+  const base = { batchSize: 256, optimizer: MLP_SGD, schedule: MLP_COSINE, augment: false };
+  const learned = { ...FB, iterations: 5, lr: 1e-3, sigma: 0.1 };
+  switch (m) {
+    case 'bp':
+      // sweep lr {0.01, 0.03, 0.1} (10 epochs): 97.26 / 97.78 / 97.44 % val
+      return { ...base, lr: 0.03 };
+    // The TP baselines' sweeps (5 epochs; the learned-feedback ones on 15k train / 5k val): every
+    // method's best lr was at or near the top of its first range, so the ranges were extended.
+    case 'fwdtp':
+      // lr {0.003, 0.01, 0.03, 0.1, 0.3}: 81.04 / 88.72 / 91.36 / 93.24 / 92.90 % val
+      return { ...base, lr: 0.1, beta: 0.1, feedback: FROZEN };
+    case 'fwdtp-bn':
+      // lr {0.01, 0.03, 0.1}: 90.82 / 93.52 / 94.90 % val
+      return { ...base, lr: 0.1, beta: 0.1, feedback: FROZEN, modelConfig: { norm: 'batch' } };
+    case 'dtp':
+      // lr {0.003, 0.01, 0.03, 0.1, 0.3} at beta 0.1: 47.5 / 84.3 / 90.5 / 92.8 / 92.5 % val (beta 0.5 within 0.1 point)
+      return { ...base, lr: 0.1, beta: 0.1, feedback: { ...learned, topTarget: 'gradient' } };
+    case 'drl':
+      // lr {0.003, 0.01, 0.03} x beta {0.1, 0.5}: best 89.76 % val at 0.03 / 0.5 (higher lrs not yet swept)
+      return { ...base, lr: 0.03, beta: 0.5, feedback: learned };
+    case 'ldrl':
+      // lr {0.003, 0.01, 0.03, 0.1, 0.3} at beta 0.1: 79.4 / 87.5 / 89.6 / 89.96 / 87.8 % val (0.03 at beta 0.5: 89.96)
+      return { ...base, lr: 0.1, beta: 0.1, feedback: learned };
+    default:
+      // tjml, tjml-exact: with exact J^T the update is BP's, so BP's lr carries over; tjml's own
+      // sweep, lr {0.03, 0.1, 0.3} at beta 0.01 (10 epochs): 97.74 / 97.28 / 95.64 % val
+      return { ...base, lr: 0.03, beta: 0.01 };
+  }
+}
+
 export interface Cell {
   table: TableName;
   row: string;
@@ -153,8 +210,15 @@ export interface Cell {
   config: Partial<TrainConfig>;
 }
 
-export function grid(table: TableName, profile: Profile, seeds: number): Cell[] {
+/** A table's budget under a profile; tables without that profile fail with the ones they have. */
+export function budgetOf(table: TableName, profile: Profile): Budget {
   const b = BUDGETS[table][profile];
+  if (!b) throw new Error(`${table} has no ${profile} profile (it has ${Object.keys(BUDGETS[table]).join(', ')})`);
+  return b;
+}
+
+export function grid(table: TableName, profile: Profile, seeds: number): Cell[] {
+  const b = budgetOf(table, profile);
   const cells: Cell[] = [];
   const add = (row: string, data: DatasetName, model: string, label: CellLabel, extra: Partial<TrainConfig>) => {
     for (let s = 0; s < seeds; s++)
@@ -188,6 +252,12 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
   if (table === 'table4')
     for (const m of ['bp', 'ldrl', 'tjml', 'tjml-exact'] as MethodName[])
       add('reversible-mixer-cifar10', 'cifar10', 'reversible-mixer', m, { ...reversibleMixerMethod(m, b), modelConfig: { blocks: mixerBlocks } });
+  if (table === 'mlp')
+    for (const d of ['mnist', 'fashion-mnist', 'cifar10'] as DatasetName[])
+      for (const m of ['bp', 'tjml', 'tjml-exact', 'fwdtp', 'fwdtp-bn', 'dtp', 'drl', 'ldrl'] as const) {
+        const s = mlpMethod(m);
+        add(`mlp-${d}`, d, 'mlp', m, { ...s, modelConfig: { ...MLP_SIZES[d], ...s.modelConfig } });
+      }
   return cells;
 }
 

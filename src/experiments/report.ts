@@ -3,10 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../store/store';
+import { importRuns, readExports } from '../store/export';
 import { TrainConfig, fromRow, EpochMetrics, earlyStopOf, runKey } from './train';
 import { barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
-import { BUDGETS, TableName } from './grids';
+import { BUDGETS, TableName, isTable } from './grids';
 import { renderRuns, threadsOf, unfinished } from './runlist';
 import { mean, median, std } from './stats';
 
@@ -44,14 +45,35 @@ export const PAPER_TJML: Record<string, number> = {
   'reversible-mixer-cifar10': 42.8,
 };
 
-const pct = (a: number[]) => `${(100 * mean(a)).toFixed(2)} ± ${(100 * std(a)).toFixed(2)}`;
+/**
+ * Kao et al. 2024 (Counter-Current Learning, NeurIPS), Table 1: their re-runs of the TP baselines on
+ * tanh MLPs (SGD, 100 epochs, 5 seeds), test accuracy mean and std. Their FW-DTP row is compared
+ * with both our fwdtp and fwdtp-bn (their FLOP table lists FW-DTP-BN; the row's name does not say).
+ */
+export const PUBLISHED_MLP: Record<string, Record<string, [number, number]>> = {
+  'mlp-mnist': { bp: [98.19, 0.1], 'fwdtp-bn': [97.2, 0.16], fwdtp: [97.2, 0.16], ldrl: [93.29, 0.21], drl: [93.05, 0.24] },
+  'mlp-fashion-mnist': { bp: [89.58, 0.25], 'fwdtp-bn': [87.78, 0.47], fwdtp: [87.78, 0.47], ldrl: [83.6, 0.2], drl: [83.4, 0.18] },
+  'mlp-cifar10': { bp: [50.03, 0.31], 'fwdtp-bn': [45.91, 0.6], fwdtp: [45.91, 0.6], ldrl: [42.19, 0.3], drl: [42.09, 0.27] },
+};
+
+/** The published test accuracy a row compares with: the paper's TJML-DTP, or Kao et al.'s MLP re-runs. */
+export function published(table: string, row: string, method: string): string {
+  if (table === 'mlp') {
+    const p = PUBLISHED_MLP[row]?.[method];
+    return p ? `${p[0].toFixed(2)} ± ${p[1].toFixed(2)} (Kao)` : '';
+  }
+  return method === 'tjml' && PAPER_TJML[row] !== undefined ? `${PAPER_TJML[row].toFixed(1)} (paper)` : '';
+}
+
+/** Mean ± std in %, or the value alone for one seed (a std of one run says nothing). */
+const pct = (a: number[]) => (a.length === 1 ? (100 * a[0]).toFixed(2) : `${(100 * mean(a)).toFixed(2)} ± ${(100 * std(a)).toFixed(2)}`);
 
 function profileOf(table: string, c: TrainConfig): string {
   const b = BUDGETS[table as TableName];
   if (!b) return 'custom';
-  const same = (x: { epochs: number; trainSubset?: number; testSubset?: number }) =>
-    x.epochs === c.epochs && x.trainSubset === c.trainSubset && x.testSubset === c.testSubset && (!c.valSize || !!c.earlyStop);
-  return same(b.full) ? 'full' : same(b.quick) ? 'quick' : 'custom';
+  const same = (x?: { epochs: number; trainSubset?: number; testSubset?: number }) =>
+    !!x && x.epochs === c.epochs && x.trainSubset === c.trainSubset && x.testSubset === c.testSubset && (!c.valSize || !!c.earlyStop);
+  return same(b.full) ? 'full' : same(b.medium) ? 'medium' : same(b.quick) ? 'quick' : 'custom';
 }
 
 /** One line per method: a per-block diagnostic at its last epoch, blocks without a value (block 0's unused feedback) left out. */
@@ -75,10 +97,10 @@ export function aggregate(store: Store): Agg[] {
   for (const r of store.runs()) {
     const parts = r.name.split('/');
     // diverged sweep points are listed too (as diverged): where a method blows up is a result
-    if (r.status !== 'done' && !(r.status === 'failed' && parts[0] === 'sweep')) continue;
+    if (r.status !== 'done' && !((r.status === 'failed' || r.status === 'diverged') && parts[0] === 'sweep')) continue;
     const c = JSON.parse(r.config) as TrainConfig;
     const [table, row] =
-      parts.length === 3 && parts[0].startsWith('table')
+      parts.length === 3 && isTable(parts[0])
         ? parts
         : parts[0] === 'sweep' && parts.length === 4
           ? ['sweep', `${parts[1]}/${parts[2]}`]
@@ -134,7 +156,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
   const rows = aggs.filter((a) => a.table === table && (!profile || a.profile === profile));
   if (!rows.length) return `No finished runs for ${table}${profile ? ` (${profile} profile)` : ''}.\n`;
   const out = [
-    `| setting | method | seeds | train acc % | test acc % | best epoch test % | paper TJML test % | s/epoch | ms/image | feedback s/epoch | speed vs LDRL | budget |`,
+    `| setting | method | seeds | train acc % | test acc % | best epoch test % | published test % | s/epoch | ms/image | feedback s/epoch | speed vs LDRL | budget |`,
     `|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   let borrowed = false;
@@ -147,7 +169,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     const mark = !same && other ? '†' : '';
     borrowed ||= !!mark;
     const speed = ldrl ? `x${(mean(ldrl.msPerImage) / mean(r.msPerImage)).toFixed(2)}${mark}` : '-';
-    const paper = r.method === 'tjml' && PAPER_TJML[r.row] !== undefined ? PAPER_TJML[r.row].toFixed(1) : '';
+    const paper = published(table, r.row, r.method);
     out.push(
       `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${(100 * mean(r.bestTest)).toFixed(2)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
@@ -206,7 +228,7 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
   const byName = new Map<string, { label: string; eps: EpochMetrics[] }[]>();
   const runs = store
     .runs()
-    .filter((r) => r.name.startsWith('table'))
+    .filter((r) => isTable(r.name.split('/')[0]))
     .map((r) => ({ r, c: JSON.parse(r.config) as TrainConfig }));
   const open = runs.filter(({ r }) => unfinished(r.status));
   const finished = runs.filter(({ r, c }) => r.status === 'done' && open.some((u) => u.r.name === r.name && u.c.epochs === c.epochs));
@@ -238,19 +260,38 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
   return md;
 }
 
-/** Writes report.md and its SVG figures into `outDir`. */
-export function writeReport(store: Store, outDir: string, figure2?: TimingRow[]): string {
+/** The report of committed data: `dir`/runs/ (run exports) and `dir`/figure2.json, written to `outDir`. */
+export function reportFromDir(dir: string, outDir: string): string {
+  const runs = readExports(path.join(dir, 'runs'));
+  const store = new Store(':memory:');
+  try {
+    importRuns(store, runs);
+    const f2 = path.join(dir, 'figure2.json');
+    const rows = fs.existsSync(f2) ? (JSON.parse(fs.readFileSync(f2, 'utf8')) as TimingRow[]) : undefined;
+    return writeReport(store, outDir, rows, `${path.basename(dir)}/runs (${runs.length} runs)`);
+  } finally {
+    store.close();
+  }
+}
+
+/** The report's first paragraph starts with this: the regeneration check skips that line (its date). */
+export const GENERATED_PREFIX = 'Generated by `targetprop report`';
+
+/** Writes report.md and its SVG figures into `outDir`; `source` names where the runs came from. */
+export function writeReport(store: Store, outDir: string, figure2?: TimingRow[], source = path.basename(store.file)): string {
   fs.mkdirSync(outDir, { recursive: true });
+  // the previous report's figures go first, so none is left behind that the new report does not use
+  for (const f of fs.readdirSync(outDir)) if (f.endsWith('.svg') || f === 'report.md') fs.rmSync(path.join(outDir, f));
   const aggs = aggregate(store);
   const md: string[] = [
     '# targetprop results',
     '',
-    `Generated by \`targetprop report\` from ${path.basename(store.file)} on ${new Date().toISOString()}. Every number below is read from the runs database; rerun the commands to reproduce.`,
+    `${GENERATED_PREFIX} from ${source} on ${new Date().toISOString()}. Every number below is read from the stored runs; rerun the commands to reproduce.`,
     '',
     'Times: per run, the median over its epochs (other work on a shared machine slows some epochs); mean over seeds. Speed vs LDRL compares ms per training image at the same thread count.',
     '',
   ];
-  const order = ['full', 'quick', 'custom'];
+  const order = ['full', 'medium', 'quick', 'custom'];
   const sections = [...new Set(aggs.filter((a) => a.table !== 'sweep').map((a) => `${a.table}|${a.profile}`))].sort((x, y) => {
     const [tx, px] = x.split('|');
     const [ty, py] = y.split('|');
@@ -258,7 +299,14 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[])
   });
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
-    const title = prof === 'full' ? "the paper's full budget" : prof === 'quick' ? 'quick profile (reduced budget: not comparable to the paper)' : 'other budgets';
+    const title =
+      prof === 'full'
+        ? t === 'mlp' ? "Kao et al.'s protocol (100 epochs, all data)" : "the paper's full budget"
+        : prof === 'medium'
+          ? 'medium profile (one reduced budget every method runs: methods compare, the paper\'s numbers do not)'
+          : prof === 'quick'
+            ? 'quick profile (reduced budget: not comparable to the paper)'
+            : 'other budgets';
     md.push(`## ${t}: ${title}`, '', renderTable(aggs, t, prof));
     for (const row of [...new Set(aggs.filter((a) => a.table === t && a.profile === prof).map((a) => a.row))]) {
       const rs = aggs.filter((a) => a.table === t && a.profile === prof && a.row === row);

@@ -41,7 +41,7 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
     const why = (r.note ?? '-').replace(/\|/g, '\\|');
-    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' || r.status === 'retired' ? `${r.status}: ${why}` : r.status;
+    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' || r.status === 'retired' || (r.status === 'diverged' && r.note) ? `${r.status}: ${why}` : r.status;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     // epochs still to train x the median epoch so far (training only: evaluation adds a little)
     const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';

@@ -93,6 +93,35 @@ export interface EpochMetrics {
   alignment?: number[];
   /** Validation accuracy (early-stopping runs, where testAcc is on the test set). */
   valAcc?: number;
+  /** The run's first training loss (epoch 0 only): the reference divergence is judged against, kept for resumes. */
+  initialLoss?: number;
+}
+
+/** How far above the run's first loss the running loss may rise before the run counts as diverged. */
+export const DIVERGENCE_FACTOR = 10;
+
+/**
+ * Divergence, checked every step: a non-finite loss at once, and a finite explosion once the
+ * loss's running mean (EMA, weight 0.2, so one noisy batch does not end a run) exceeds
+ * DIVERGENCE_FACTOR times the run's first loss (a fresh network's loss is about ln(classes)).
+ * Returns why, or null.
+ */
+export class DivergenceGuard {
+  private ema: number | null = null;
+  constructor(public reference: number | null) {}
+  check(loss: number): string | null {
+    if (!Number.isFinite(loss)) return `loss ${loss}`;
+    this.reference ??= loss;
+    this.ema = this.ema === null ? loss : 0.8 * this.ema + 0.2 * loss;
+    if (this.ema > DIVERGENCE_FACTOR * Math.max(this.reference, 1e-3))
+      return `running loss ${this.ema.toPrecision(4)}, over ${DIVERGENCE_FACTOR}x the run's first loss ${this.reference.toPrecision(4)}`;
+    return null;
+  }
+}
+
+/** The seed of an epoch's random stream (feedback noise, diagnostics' probes): a resumed run draws what an uninterrupted one draws. */
+export function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77)) >>> 0;
 }
 
 /**
@@ -263,6 +292,12 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     net.dispose();
     return { runId: run.id, trainAcc: run.train_acc ?? NaN, testAcc: run.test_acc ?? NaN, epochs };
   }
+  // a diverged run is a result: rerunning its config reports it instead of diverging again
+  if (run && (run.status === 'diverged' || run.status === 'failed')) {
+    method.dispose();
+    net.dispose();
+    throw new Error(`${name}: run ${run.id} ${run.note ?? 'diverged'} (earlier; \`targetprop runs --retire ${run.id} --why ...\` lets this config train afresh)`);
+  }
   // a run stopped by hand is taken up again when its command is rerun
   if (run?.status === 'stopped') {
     if (!o.quiet) process.stderr.write(`${name}: run ${run.id} was stopped (${run.note ?? 'no reason given'}); taking it up again\n`);
@@ -295,6 +330,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
   let pretrainMs = 0;
   if (start === 0 && method instanceof LearnedTP && method.pretrainEpochs > 0)
     for (let p = 0; p < method.pretrainEpochs; p++) {
+      manualSeed(epochSeed(c.seed, PRETRAIN_EPOCHS_FROM + p));
       const bar = o.quiet ? null : new Progress({ label: `${name} feedback pre-training ${p + 1}/${method.pretrainEpochs}`, total: loader.numBatches, unit: 'img' });
       for (const b of loader.epoch(PRETRAIN_EPOCHS_FROM + p)) {
         pretrainMs += method.pretrainStep(b.x);
@@ -307,8 +343,19 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     }
   let done = 0;
   const stopped = () => !!c.earlyStop && earlyStopOf(epochs, c.earlyStop.patience).stop;
+  const guard = new DivergenceGuard(epochs[0]?.initialLoss ?? null);
+  const diverged = (e: number, step: number, why: string): Error => {
+    const knobs = c.method === 'bp' ? `lower lr (${c.lr})` : `lower lr (${c.lr}) or beta (${c.beta})`;
+    const msg = `diverged in epoch ${e + 1}, step ${step + 1}: ${why}; ${knobs}`;
+    if (run) o.store!.finishRun(run.id, 'diverged', null, null, msg);
+    method.dispose();
+    net.dispose();
+    return new Error(`${name}: training ${msg}`);
+  };
   for (let e = start; e < c.epochs && !stopped(); e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
+    // every random draw of the epoch (feedback noise, probes) comes from the epoch's own seed
+    manualSeed(epochSeed(c.seed, e));
     const lr = lrAt(c.lr, e, c.schedule);
     method.setLr(lr);
     const bar = o.quiet ? null : new Progress({ label: `${name} ${e + 1}/${c.epochs}`, total: loader.numBatches, unit: 'img' });
@@ -318,8 +365,16 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     let fb = e === 0 ? pretrainMs : 0;
     let fw = 0;
     let diagBatch: { x: Tensor; y: Tensor } | null = null;
+    let step = 0;
     for (const b of loader.epoch(e)) {
       const r = method.step(b.x, b.y);
+      const why = guard.check(r.loss);
+      if (why) {
+        b.x.dispose(), b.y.dispose(), diagBatch?.x.dispose(), diagBatch?.y.dispose();
+        bar?.finish();
+        throw diverged(e, step, why);
+      }
+      step++;
       loss += r.loss * r.n;
       correct += r.correct;
       n += r.n;
@@ -357,12 +412,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       diagBatch.x.dispose();
       diagBatch.y.dispose();
     }
-    if (!Number.isFinite(m.trainLoss)) {
-      if (run) o.store!.finishRun(run.id, 'failed', null, null);
-      method.dispose();
-      net.dispose();
-      throw new Error(`${name}: training diverged at epoch ${e + 1} (loss ${m.trainLoss}); lower lr or beta`);
-    }
+    if (e === 0) m.initialLoss = guard.reference ?? undefined;
     epochs.push(m);
     if (run)
       o.store!.commitEpoch(
@@ -378,7 +428,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
           forward_s: m.forwardS,
           img_per_s: m.imgPerS,
           // per-epoch extras (diagnostics, and val accuracy where test is reported beside it)
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc }),
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss }),
         },
         e + 1 < c.epochs ? checkpointOf(net, method) : null,
       );
@@ -412,5 +462,6 @@ export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
     tjml: d.tjml ?? undefined,
     alignment: d.alignment ?? undefined,
     valAcc: d.valAcc ?? undefined,
+    initialLoss: d.initialLoss ?? undefined,
   };
 }

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { exportRun } from './export';
 
 export interface RunRow {
   id: number;
@@ -18,7 +19,7 @@ export interface RunRow {
    * 'retired': set aside by hand (`targetprop runs --retire`, e.g. computed by code since found
    * wrong); kept for the record, out of every table, and its config runs afresh when run again.
    */
-  status: 'running' | 'done' | 'failed' | 'stopped' | 'retired';
+  status: 'running' | 'done' | 'failed' | 'diverged' | 'stopped' | 'retired';
   started: string;
   finished: string | null;
   train_acc: number | null;
@@ -72,15 +73,44 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
+export interface StoreOptions {
+  /**
+   * Folder of run exports (docs/results/runs in this repository): every run that ends (done,
+   * diverged, stopped or retired) is written there as text at once, ready to commit.
+   */
+  exportDir?: string;
+}
+
 export class Store {
   readonly db: Database.Database;
-  constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file, { timeout: 30000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+  readonly exportDir?: string;
+  constructor(readonly file: string, o: StoreOptions = {}) {
+    this.exportDir = o.exportDir;
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = this.named('open', () => {
+      if (file !== ':memory:' && fs.existsSync(file) && !fs.statSync(file).isFile()) throw new Error('expected a database file, found a folder');
+      const db = new Database(file, { timeout: 30000 });
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.exec(SCHEMA);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      return db;
+    });
     this.migrate();
+  }
+  /** SQLite's errors ('file is not a database', 'database or disk is full') name no file: these do. */
+  private named<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      const err = e as Error;
+      if (err.message.startsWith(this.file)) throw err;
+      throw new Error(`${this.file}: ${what}: ${err.message}`);
+    }
   }
   /** Databases written before a column existed gain it (another process may add it at the same moment). */
   private migrate(): void {
@@ -103,6 +133,9 @@ export class Store {
   }
   /** Creates the run for `key`, or returns the existing one (resume). */
   openRun(r: Pick<RunRow, 'key' | 'name' | 'config' | 'seed' | 'git' | 'engine'>): RunRow {
+    return this.named(`opening run ${r.name}`, () => this.openRunTx(r));
+  }
+  private openRunTx(r: Pick<RunRow, 'key' | 'name' | 'config' | 'seed' | 'git' | 'engine'>): RunRow {
     this.db
       .prepare(
         `INSERT INTO runs (key, name, config, seed, git, engine, status, started) VALUES (@key, @name, @config, @seed, @git, @engine, 'running', @started)
@@ -116,6 +149,9 @@ export class Store {
   }
   /** Stores one epoch's metrics and the checkpoint after it, atomically. */
   commitEpoch(e: EpochRow, checkpoint: Buffer | null): void {
+    this.named(`storing epoch ${e.epoch + 1} of run ${e.run_id}`, () => this.commitEpochTx(e, checkpoint));
+  }
+  private commitEpochTx(e: EpochRow, checkpoint: Buffer | null): void {
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -126,11 +162,17 @@ export class Store {
         this.db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, epoch, data) VALUES (?, ?, ?)').run(e.run_id, e.epoch, checkpoint);
     })();
   }
-  finishRun(id: number, status: 'done' | 'failed', trainAcc: number | null, testAcc: number | null): void {
+  /** Ends a run: 'done', or 'diverged' / 'failed' with `note` saying where and why. */
+  finishRun(id: number, status: 'done' | 'failed' | 'diverged', trainAcc: number | null, testAcc: number | null, note: string | null = null): void {
     this.db
-      .prepare('UPDATE runs SET status = ?, finished = ?, train_acc = ?, test_acc = ? WHERE id = ?')
-      .run(status, new Date().toISOString(), trainAcc, testAcc, id);
+      .prepare('UPDATE runs SET status = ?, finished = ?, train_acc = ?, test_acc = ?, note = ? WHERE id = ?')
+      .run(status, new Date().toISOString(), trainAcc, testAcc, note, id);
     if (status === 'done') this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id);
+    this.exported(id);
+  }
+  /** Writes an ended run's export file when the store has an export folder. */
+  private exported(id: number): void {
+    if (this.exportDir) exportRun(this, id, this.exportDir);
   }
   /** Marks an unfinished run as ended by hand, with the reason; rerunning its command resumes it. */
   stopRun(id: number, why: string): void {
@@ -138,6 +180,7 @@ export class Store {
     if (!r) throw new Error(`no run with id ${id}`);
     if (r.status !== 'running' && r.status !== 'stopped') throw new Error(`run ${id} (${r.name}) is ${r.status}; only an unfinished run can be stopped`);
     this.db.prepare("UPDATE runs SET status = 'stopped', finished = ?, note = ? WHERE id = ?").run(new Date().toISOString(), why, id);
+    this.exported(id);
   }
   /**
    * Sets a run aside with the reason: its key is freed (rerunning its config starts a new run) and
@@ -153,6 +196,7 @@ export class Store {
         .run(why, r.status === 'retired' ? '' : `#retired-${id}`, new Date().toISOString(), id);
       this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id);
     })();
+    this.exported(id);
   }
   /** A stopped run taken up again. */
   reopenRun(id: number): void {
