@@ -16,6 +16,16 @@ import { reportFromDir } from '../experiments/report';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
+import { loadModel } from '../models';
+import { evaluate, predict } from '../experiments/train';
+import { subset } from '../data/datasets';
+
+/** A comma list of image indices, each within [0, n). */
+function numberListOf(flag: string, s: string, n: number): number[] {
+  const v = s.split(',').filter(Boolean).map(Number);
+  if (!v.length || v.some((x) => !Number.isInteger(x) || x < 0 || x >= n)) throw new Error(`--${flag} expects image indices 0..${n - 1} separated by commas, got '${s}'`);
+  return v;
+}
 
 const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) and backprop on libtorch
 
@@ -26,6 +36,9 @@ Usage:
                    [--results DIR] [--data-dir DIR]
                    (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method;
                    --early-stop P: stop once val accuracy has not improved for P epochs, report the best-val epoch)
+  targetprop train ... --save model.safetensors      (also kept as results/models/run-<id>.safetensors)
+  targetprop eval --model-file FILE [--data D] [--split test|train] [--test-subset N]
+  targetprop predict --model-file FILE [--data D] [--split test|train] [--indices 0,1,2]
   targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
   targetprop data check [<name>...] [--data-dir DIR]
   targetprop reproduce <table1|table2|table3|table4|mlp|figure2> [--profile quick|medium|full] [--seeds N] [--results DIR]
@@ -74,7 +87,7 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir', 'save', 'model-file', 'indices', 'split',
 ]);
 
 function num(a: Args, k: string): number | undefined {
@@ -171,10 +184,12 @@ async function main(argv: string[]): Promise<void> {
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
       const held = cfg.valSize && !cfg.earlyStop ? 'val' : 'test';
+      if (a.save !== undefined && typeof a.save !== 'string') throw new Error('--save expects a file name (model.safetensors)');
       const r = await train(cfg, {
         store,
         dataDir: dd,
         quiet: !!a.quiet,
+        saveTo: a.save as string | undefined,
         onEpoch: (m) =>
           console.log(
             `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ` +
@@ -189,7 +204,8 @@ async function main(argv: string[]): Promise<void> {
       console.log(
         `done: train acc ${(100 * r.trainAcc).toFixed(2)}%, ${held} acc ${(100 * r.testAcc).toFixed(2)}%` +
           (bestVal >= 0 ? ` (best-val epoch ${bestVal + 1} of ${r.epochs.length})` : '') +
-          ` (run ${r.runId} in ${store.file})`,
+          ` (run ${r.runId} in ${store.file})` +
+          (a.save ? `; model saved to ${a.save}` : ''),
       );
       store.close();
       return;
@@ -218,6 +234,29 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       throw new Error('usage: targetprop data fetch|check|dir');
+    }
+    case 'eval':
+    case 'predict': {
+      if (typeof a['model-file'] !== 'string') throw new Error(`${cmd} needs --model-file FILE (a model saved by train --save, or results/models/run-<id>.safetensors)`);
+      const { net, meta } = loadModel(a['model-file']);
+      try {
+        const data = (a.data as string | undefined) ?? (meta.data as string | undefined);
+        if (!data) throw new Error(`${cmd}: --data is needed (the model file does not name its dataset)`);
+        const ds = loadDataset(data, { dataDir: dd });
+        const split = a.split === 'train' ? ds.train : a.split === undefined || a.split === 'test' ? ds.test : null;
+        if (!split) throw new Error(`--split must be train or test, got '${a.split}'`);
+        if (cmd === 'eval') {
+          const ev = evaluate(net, subset(split, num(a, 'test-subset')), ds.mean, ds.std);
+          console.log(`${a['model-file']} (${meta.model}) on ${data} ${a.split ?? 'test'}: accuracy ${(100 * ev.acc).toFixed(2)}%, loss ${ev.loss.toFixed(4)}`);
+        } else {
+          const idx = numberListOf('indices', String(a.indices ?? '0'), split.n);
+          for (const p of predict(net, split, idx, ds.mean, ds.std))
+            console.log(`image ${p.index}: class ${p.label}${ds.classes ? ` (${ds.classes[p.label]})` : ''}, p = ${p.prob.toFixed(4)}; true class ${p.truth}`);
+        }
+      } finally {
+        net.dispose();
+      }
+      return;
     }
     case 'figure2': {
       const rows = matrixTimings();

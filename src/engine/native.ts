@@ -114,7 +114,22 @@ process.env.OPENBLAS_NUM_THREADS ??= '1';
 process.env.OMP_NUM_THREADS ??= String(os.availableParallelism());
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-export const native: NativeModule = require(findAddon());
+/** The addon, or one line saying why it cannot load (built for another Node.js, libtorch missing). */
+function loadAddon(): NativeModule {
+  const file = findAddon();
+  try {
+    return require(file);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    const hint = /NODE_MODULE_VERSION/.test(msg)
+      ? `it was built for another Node.js than this one (${process.version}); rebuild it: npm run build:native`
+      : /cannot open shared object|Library not loaded/.test(msg)
+        ? 'a library it links is missing (libtorch: Debian `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch, then npm run build:native)'
+        : 'rebuild it: npm run build:native';
+    throw new Error(`cannot load the native engine ${file}: ${hint} (${msg})`);
+  }
+}
+export const native: NativeModule = loadAddon();
 
 /** Intra-op threads for libtorch, and for OpenBLAS when it shares libtorch's OpenMP pool. */
 export function setThreads(n: number): void {

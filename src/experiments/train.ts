@@ -2,12 +2,14 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
-import { BatchLoader, NO_AUGMENT } from '../data/loader';
-import { DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
+import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
+import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
 import { LearnedTP } from '../methods/learned';
-import { Network, buildModel, checkModelConfig, MODELS, ModelName } from '../models';
+import { ModelMeta, Network, buildModel, checkModelConfig, MODELS, ModelName, saveModel } from '../models';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
 import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
@@ -216,6 +218,33 @@ export function evaluate(net: Network, split: Split, mean: number[], std: number
   return { loss: loss / split.n, acc: correct / split.n };
 }
 
+/** The network's class for each chosen image of a split, with its probability and the true label. */
+export function predict(net: Network, split: Split, indices: number[], mean: number[], std: number[]): { index: number; label: number; prob: number; truth: number }[] {
+  const picked: Split = { ...split, n: indices.length, images: concatImages(split, indices), labels: Uint8Array.from(indices, (i) => split.labels[i]) };
+  const loader = new BatchLoader(picked, { batchSize: indices.length, shuffle: false, seed: 0, mean, std });
+  const out: { index: number; label: number; prob: number; truth: number }[] = [];
+  for (const b of loader.epoch(0))
+    tidy(() =>
+      noGrad(() => {
+        const p = softmax(net.forward(b.x), 1);
+        const label = Array.from(p.argmax(1).data());
+        const probs = p.data();
+        const k = p.shape[1];
+        label.forEach((l, i) => out.push({ index: indices[i], label: l, prob: probs[i * k + l], truth: picked.labels[i] }));
+        b.x.dispose();
+        b.y.dispose();
+      }),
+    );
+  return out;
+}
+
+function concatImages(split: Split, indices: number[]): Uint8Array {
+  const per = split.shape[0] * split.shape[1] * split.shape[2];
+  const out = new Uint8Array(indices.length * per);
+  indices.forEach((i, k) => out.set(split.images.subarray(i * per, (i + 1) * per), k * per));
+  return out;
+}
+
 export interface TrainOptions {
   store?: Store;
   quiet?: boolean;
@@ -224,6 +253,16 @@ export interface TrainOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Stop after this many epochs in this process (tests simulate a crash). */
   stopAfter?: number;
+  /**
+   * Save the trained network here (safetensors with its config) when the run ends. A run with a
+   * store also keeps its final network as <store dir>/models/run-<id>.safetensors.
+   */
+  saveTo?: string;
+}
+
+/** Where a finished run's network is kept: beside the store, models/run-<id>.safetensors (none for an in-memory store). */
+export function keptModelFile(store: Store, runId: number): string | null {
+  return store.file === ':memory:' ? null : path.join(path.dirname(path.resolve(store.file)), 'models', `run-${runId}.safetensors`);
 }
 
 export function setup(c: TrainConfig): { net: Network; method: Method } {
@@ -266,38 +305,159 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
   const c: TrainConfig = { ...TRAIN_DEFAULTS, ...cfg };
   validateConfig(c);
   const ds = loadDataset(c.data, { dataDir: o.dataDir });
-  let trainSplit = subset(ds.train, c.trainSubset);
+  const splits = splitsOf(ds, c);
+  const { net, method } = setup(c);
+  try {
+    return await runLoop(net, method, splits, {
+      name: c.name ?? `${c.model}/${c.data}/${c.method}`,
+      seed: c.seed,
+      epochs: c.epochs,
+      batchSize: c.batchSize,
+      lr: c.lr,
+      beta: c.method === 'bp' ? null : c.beta,
+      schedule: c.schedule,
+      augment: c.augment ? { cropPadding: 4, flip: c.data === 'cifar10' } : NO_AUGMENT,
+      earlyStop: c.earlyStop,
+      diagnosticsEvery: c.diagnosticsEvery,
+      diagnosticsBeta: c.diagnosticsBeta,
+      key: runKey(c),
+      config: JSON.stringify(c),
+      modelMeta: { model: c.model, modelConfig: c.modelConfig ?? {}, data: c.data, method: c.method },
+    }, o);
+  } finally {
+    method.dispose();
+    net.dispose();
+  }
+}
+
+/** Options of `fit`: the budget and loop settings (the CLI's TrainConfig fields of the same names), plus TrainOptions. */
+export interface FitOptions extends TrainOptions {
+  epochs: number;
+  /** Default 128. */
+  batchSize?: number;
+  /** Base learning rate the schedule scales; default the method's own (its config's lr). */
+  lr?: number;
+  /** Default constant. */
+  schedule?: Schedule;
+  /** Seeds data order, augmentation and every epoch's random draws (not the network's init: you built it). Default 0. */
+  seed?: number;
+  augment?: Augment;
+  trainSubset?: number;
+  testSubset?: number;
+  valSize?: number;
+  earlyStop?: { patience: number };
+  /** BP angles and Jacobian-matching diagnostics every N epochs (0: off). Default 1. */
+  diagnosticsEvery?: number;
+  diagnosticsBeta?: number;
+  /** Label in the store and progress bar. Default '<network>/<data>/<method>'. */
+  name?: string;
+}
+
+/**
+ * Trains any network built from the layers (a registry model or your own) with any method, in the
+ * loop the CLI uses: progress, per-epoch metrics and diagnostics, divergence checks, and, with
+ * `store`, checkpoints and resume (the run's identity is the network's structure, the method's
+ * config and these options). The network is trained in place and left to the caller (dispose it).
+ */
+export async function fit(net: Network, method: Method, data: DatasetName | Dataset, o: FitOptions): Promise<RunResult> {
+  const ds = typeof data === 'string' ? loadDataset(data, { dataDir: o.dataDir }) : data;
+  const methodCfg = (method as { cfg?: MethodConfig }).cfg;
+  const lr = o.lr ?? methodCfg?.lr;
+  if (!(typeof lr === 'number' && lr > 0)) throw new Error('fit: lr must be > 0 (pass options.lr, or a method created with an lr)');
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new Error(`fit: epochs must be a positive integer, got ${o.epochs}`);
+  const batchSize = o.batchSize ?? 128;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  const [c, h, w] = net.inputShape;
+  if (ds.train.shape.join() !== [c, h, w].join()) throw new Error(`fit: ${net.name} takes [${c}, ${h}, ${w}] images, ${ds.name} has [${ds.train.shape.join(', ')}]`);
+  const seed = o.seed ?? 0;
+  const opts = { epochs: o.epochs, batchSize, lr, schedule: o.schedule ?? ({ kind: 'constant' } as Schedule), seed, augment: o.augment ?? NO_AUGMENT,
+    trainSubset: o.trainSubset, testSubset: o.testSubset, valSize: o.valSize, earlyStop: o.earlyStop };
+  // what changes the result: the network's structure and shapes, the method and its config, the budget
+  const identity = { network: net.describe(), params: net.namedParams().map(([n, p]) => `${n}:${p.shape.join('x')}`), method: method.name, methodCfg, data: ds.name, ...opts };
+  return runLoop(net, method, splitsOf(ds, { ...opts, seed }), {
+    ...opts,
+    name: o.name ?? `${net.name}/${ds.name}/${method.name}`,
+    beta: method.name === 'bp' ? null : methodCfg?.beta ?? null,
+    diagnosticsEvery: o.diagnosticsEvery ?? 1,
+    diagnosticsBeta: o.diagnosticsBeta ?? 0.01,
+    key: createHash('sha1').update(canonical(identity)).digest('hex').slice(0, 20),
+    // TrainConfig-shaped (runs and report read model, data, method, budget), the network's structure beside it
+    config: JSON.stringify({ name: o.name, model: net.name, data: ds.name, method: method.name, beta: methodCfg?.beta, optimizer: methodCfg?.optimizer, ...opts, network: identity.network }),
+    modelMeta: { model: net.name, data: ds.name, method: method.name },
+  }, o);
+}
+
+/** Training, evaluation and (early stopping) validation splits of a config: val, when held out, replaces test unless early stopping reports test. */
+function splitsOf(ds: Dataset, c: { trainSubset?: number; testSubset?: number; valSize?: number; seed: number; earlyStop?: unknown }): Splits {
+  let train = subset(ds.train, c.trainSubset);
   let evalSplit = subset(ds.test, c.testSubset);
-  // early stopping selects on val and reports test; otherwise val, when held out, replaces test
-  let valSplit: Split | null = null;
+  let val: Split | null = null;
   if (c.valSize) {
-    const tv = trainValSplit(trainSplit, c.valSize, c.seed);
-    trainSplit = tv.train;
-    if (c.earlyStop) valSplit = tv.val;
+    const tv = trainValSplit(train, c.valSize, c.seed);
+    train = tv.train;
+    if (c.earlyStop) val = tv.val;
     else evalSplit = tv.val;
   }
-  const { net, method } = setup(c);
-  const name = c.name ?? `${c.model}/${c.data}/${c.method}`;
+  return { train, eval: evalSplit, val, mean: ds.mean, std: ds.std };
+}
+
+/** The data a training loop reads: uint8 splits on the host and the normalisation. */
+export interface Splits {
+  train: Split;
+  /** Evaluated every epoch and reported as test accuracy (the validation split when one is held out without early stopping). */
+  eval: Split;
+  /** Early stopping's validation split. */
+  val: Split | null;
+  mean: number[];
+  std: number[];
+}
+
+/** Everything the loop needs beyond network and method; `key` and `config` identify the run in a store. */
+interface LoopSpec {
+  name: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** null for BP (no beta to lower when it diverges). */
+  beta: number | null;
+  schedule: Schedule;
+  augment: Augment;
+  earlyStop?: { patience: number };
+  diagnosticsEvery: number;
+  diagnosticsBeta: number;
+  key: string;
+  config: string;
+  modelMeta: Partial<ModelMeta>;
+}
+
+/**
+ * The training loop `train` (the CLI) and `fit` (the library) share: resume from the store, feedback
+ * pre-training, epochs with progress, per-step divergence checks, evaluation, diagnostics, a
+ * checkpoint per epoch, the kept model file. It leaves the network and method to its caller.
+ */
+async function runLoop(net: Network, method: Method, s: Splits, l: LoopSpec, o: TrainOptions): Promise<RunResult> {
+  const name = l.name;
   const run = o.store?.openRun({
-    key: runKey(c),
+    key: l.key,
     name,
-    config: JSON.stringify(c),
-    seed: c.seed,
+    config: l.config,
+    seed: l.seed,
     git: gitCommit(),
     engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
   });
   const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
   if (run?.status === 'done') {
-    method.dispose();
-    net.dispose();
+    if (o.saveTo) {
+      const kept = keptModelFile(o.store!, run.id);
+      if (!kept || !fs.existsSync(kept)) throw new Error(`${name}: run ${run.id} finished before runs kept their models; \`targetprop runs --retire ${run.id} --why ...\` lets it train again`);
+      fs.copyFileSync(kept, o.saveTo);
+    }
     return { runId: run.id, trainAcc: run.train_acc ?? NaN, testAcc: run.test_acc ?? NaN, epochs };
   }
   // a diverged run is a result: rerunning its config reports it instead of diverging again
-  if (run && (run.status === 'diverged' || run.status === 'failed')) {
-    method.dispose();
-    net.dispose();
+  if (run && (run.status === 'diverged' || run.status === 'failed'))
     throw new Error(`${name}: run ${run.id} ${run.note ?? 'diverged'} (earlier; \`targetprop runs --retire ${run.id} --why ...\` lets this config train afresh)`);
-  }
   // a run stopped by hand is taken up again when its command is rerun
   if (run?.status === 'stopped') {
     if (!o.quiet) process.stderr.write(`${name}: run ${run.id} was stopped (${run.note ?? 'no reason given'}); taking it up again\n`);
@@ -317,20 +477,13 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     start = ck.epoch + 1;
     if (!o.quiet) process.stderr.write(`${name}: resuming after epoch ${ck.epoch + 1}\n`);
   }
-  const loader = new BatchLoader(trainSplit, {
-    batchSize: c.batchSize,
-    shuffle: true,
-    seed: c.seed,
-    augment: c.augment ? { cropPadding: 4, flip: c.data === 'cifar10' } : NO_AUGMENT,
-    mean: ds.mean,
-    std: ds.std,
-  });
+  const loader = new BatchLoader(s.train, { batchSize: l.batchSize, shuffle: true, seed: l.seed, augment: l.augment, mean: s.mean, std: s.std });
   // Feedback pre-training (learned-feedback methods): only on a fresh start; its time counts as
   // feedback time of epoch 1. A crash before epoch 1 is stored repeats it, as it repeats epoch 1.
   let pretrainMs = 0;
   if (start === 0 && method instanceof LearnedTP && method.pretrainEpochs > 0)
     for (let p = 0; p < method.pretrainEpochs; p++) {
-      manualSeed(epochSeed(c.seed, PRETRAIN_EPOCHS_FROM + p));
+      manualSeed(epochSeed(l.seed, PRETRAIN_EPOCHS_FROM + p));
       const bar = o.quiet ? null : new Progress({ label: `${name} feedback pre-training ${p + 1}/${method.pretrainEpochs}`, total: loader.numBatches, unit: 'img' });
       for (const b of loader.epoch(PRETRAIN_EPOCHS_FROM + p)) {
         pretrainMs += method.pretrainStep(b.x);
@@ -342,23 +495,21 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       bar?.finish();
     }
   let done = 0;
-  const stopped = () => !!c.earlyStop && earlyStopOf(epochs, c.earlyStop.patience).stop;
+  const stopped = () => !!l.earlyStop && earlyStopOf(epochs, l.earlyStop.patience).stop;
   const guard = new DivergenceGuard(epochs[0]?.initialLoss ?? null);
   const diverged = (e: number, step: number, why: string): Error => {
-    const knobs = c.method === 'bp' ? `lower lr (${c.lr})` : `lower lr (${c.lr}) or beta (${c.beta})`;
+    const knobs = l.beta === null ? `lower lr (${l.lr})` : `lower lr (${l.lr}) or beta (${l.beta})`;
     const msg = `diverged in epoch ${e + 1}, step ${step + 1}: ${why}; ${knobs}`;
     if (run) o.store!.finishRun(run.id, 'diverged', null, null, msg);
-    method.dispose();
-    net.dispose();
     return new Error(`${name}: training ${msg}`);
   };
-  for (let e = start; e < c.epochs && !stopped(); e++) {
+  for (let e = start; e < l.epochs && !stopped(); e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
     // every random draw of the epoch (feedback noise, probes) comes from the epoch's own seed
-    manualSeed(epochSeed(c.seed, e));
-    const lr = lrAt(c.lr, e, c.schedule);
+    manualSeed(epochSeed(l.seed, e));
+    const lr = lrAt(l.lr, e, l.schedule);
     method.setLr(lr);
-    const bar = o.quiet ? null : new Progress({ label: `${name} ${e + 1}/${c.epochs}`, total: loader.numBatches, unit: 'img' });
+    const bar = o.quiet ? null : new Progress({ label: `${name} ${e + 1}/${l.epochs}`, total: loader.numBatches, unit: 'img' });
     let loss = 0;
     let correct = 0;
     let n = 0;
@@ -380,13 +531,13 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       n += r.n;
       fb += r.feedbackMs;
       fw += r.forwardMs;
-      if (!diagBatch && c.diagnosticsEvery && (e + 1) % c.diagnosticsEvery === 0) diagBatch = { x: b.x, y: b.y };
+      if (!diagBatch && l.diagnosticsEvery && (e + 1) % l.diagnosticsEvery === 0) diagBatch = { x: b.x, y: b.y };
       else b.x.dispose(), b.y.dispose();
       bar?.tick(1, r.n, { loss: loss / n, acc: correct / n });
       await tick();
     }
     bar?.finish();
-    const ev = evaluate(net, evalSplit, ds.mean, ds.std);
+    const ev = evaluate(net, s.eval, s.mean, s.std);
     const m: EpochMetrics = {
       epoch: e,
       lr,
@@ -398,9 +549,9 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
       forwardS: fw / 1000,
       imgPerS: n / ((fb + fw) / 1000),
     };
-    if (valSplit) m.valAcc = evaluate(net, valSplit, ds.mean, ds.std).acc;
+    if (s.val) m.valAcc = evaluate(net, s.val, s.mean, s.std).acc;
     if (diagBatch) {
-      if (c.method !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, c.diagnosticsBeta);
+      if (method.name !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, l.diagnosticsBeta);
       if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
       if (method instanceof TargetProp) {
         const xs = diagBatch.x;
@@ -430,18 +581,25 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
           // per-epoch extras (diagnostics, and val accuracy where test is reported beside it)
           diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss }),
         },
-        e + 1 < c.epochs ? checkpointOf(net, method) : null,
+        e + 1 < l.epochs ? checkpointOf(net, method) : null,
       );
     o.onEpoch?.(m);
     done++;
   }
   // an early-stopping run reports its best-validation epoch
-  const es = c.earlyStop ? earlyStopOf(epochs, c.earlyStop.patience) : null;
+  const es = l.earlyStop ? earlyStopOf(epochs, l.earlyStop.patience) : null;
   const last = es && es.best >= 0 ? epochs[es.best] : epochs[epochs.length - 1];
-  const finished = epochs.length === c.epochs || !!es?.stop;
+  const finished = epochs.length === l.epochs || !!es?.stop;
   if (run && finished) o.store!.finishRun(run.id, 'done', last.trainAcc, last.testAcc);
-  method.dispose();
-  net.dispose();
+  if (finished && (o.saveTo || run)) {
+    const meta = { ...l.modelMeta, mean: s.mean, std: s.std, epochs: epochs.length, testAcc: last.testAcc, runId: run?.id ?? null };
+    if (o.saveTo) saveModel(o.saveTo, net, meta);
+    const kept = run && keptModelFile(o.store!, run.id);
+    if (kept) {
+      fs.mkdirSync(path.dirname(kept), { recursive: true });
+      saveModel(kept, net, meta);
+    }
+  }
   return { runId: run?.id ?? null, trainAcc: last?.trainAcc ?? NaN, testAcc: last?.testAcc ?? NaN, epochs };
 }
 

@@ -23,6 +23,9 @@ export class Conv2d extends Layer<Cache> {
   override params(): Tensor[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
+  override namedParams(): [string, Tensor][] {
+    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
+  }
   forward(x: Tensor): [Tensor, Cache] {
     if (x.rank !== 4 || x.shape[1] !== this.cin)
       throw new Error(`conv2d expects [B, ${this.cin}, H, W], got [${x.shape.join(', ')}]`);

@@ -9,7 +9,7 @@
 // methods test builds the case), so it is formed from f's and g's differences:
 //   e2 = d2 - (g(y1 + d1) - g(y1)),  e1 = d1 - (f(x2 + e2) - f(x2)).
 import { Tensor, cat, noGrad, tidy, uniform } from '../engine';
-import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
+import { FeedbackInit, FeedbackMode, Layer, prefixed, LearnedFeedback } from './layer';
 import { Linear } from './linear';
 import { Sequential, SequentialCache } from './sequential';
 
@@ -36,6 +36,9 @@ export class AdditiveCoupling extends Layer<CouplingCache> {
   }
   override params(): Tensor[] {
     return [...this.f.params(), ...this.g.params()];
+  }
+  override namedParams(): [string, Tensor][] {
+    return [...prefixed('f.', this.f.namedParams()), ...prefixed('g.', this.g.namedParams())];
   }
   private split(x: Tensor): [Tensor, Tensor] {
     const d = x.rank - 1;

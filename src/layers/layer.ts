@@ -56,11 +56,22 @@ export interface FeedbackInit {
   scale?: number;
 }
 
+/** Names under a container's prefix ('0.' + 'weight'). */
+export const prefixed = (prefix: string, named: [string, Tensor][]): [string, Tensor][] => named.map(([n, t]) => [prefix + n, t]);
+
 export abstract class Layer<C = unknown> {
   abstract readonly kind: string;
   /** Learnable forward parameters. */
   params(): Tensor[] {
     return [];
+  }
+  /**
+   * The parameters with stable names, in params() order ('weight', 'bias'; containers prefix their
+   * children's: '0.weight', 'f.1.bias'): saved models and state dicts key on them. Layers with
+   * parameters override it; the default numbers them.
+   */
+  namedParams(): [string, Tensor][] {
+    return this.params().map((p, i) => [String(i), p]);
   }
   /** Output for input x and the cache the feedback functions need. */
   abstract forward(x: Tensor): [Tensor, C];

@@ -37,6 +37,10 @@ export class LayerNorm extends Layer<Cache> {
   override params(): Tensor[] {
     return [this.gamma, this.beta];
   }
+  /** PyTorch's names for LayerNorm's gain and shift. */
+  override namedParams(): [string, Tensor][] {
+    return [['weight', this.gamma], ['bias', this.beta]];
+  }
   forward(x: Tensor): [Tensor, Cache] {
     if (x.shape[x.rank - 1] !== this.d) throw new Error(`layernorm expects last dimension ${this.d}, got [${x.shape.join(', ')}]`);
     const [y, mean, rstd] = layerNormStats(x, [this.d], this.gamma, this.beta, this.eps);

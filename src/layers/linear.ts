@@ -16,6 +16,9 @@ export class Linear extends Layer<null> {
   override params(): Tensor[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
+  override namedParams(): [string, Tensor][] {
+    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
+  }
   forward(x: Tensor): [Tensor, null] {
     if (x.shape[x.rank - 1] !== this.din)
       throw new Error(`linear expects last dimension ${this.din}, got [${x.shape.join(', ')}]`);

@@ -1,7 +1,7 @@
 // Skip connection y = x + f(x). J^T = I + J_f^T, so G*(t) = t + g*(t) (eq. 39), where g* is
 // the feedback of the branch; the learned feedback mirrors it (scalingDTP's InvertedBasicBlock).
 import { Tensor } from '../engine';
-import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback, VjpAt } from './layer';
+import { FeedbackInit, FeedbackMode, Layer, prefixed, LearnedFeedback, VjpAt } from './layer';
 import { Sequential, SequentialCache } from './sequential';
 
 export class Residual extends Layer<SequentialCache> {
@@ -13,6 +13,9 @@ export class Residual extends Layer<SequentialCache> {
   }
   override params(): Tensor[] {
     return this.branch.params();
+  }
+  override namedParams(): [string, Tensor][] {
+    return prefixed('branch.', this.branch.namedParams());
   }
   forward(x: Tensor): [Tensor, SequentialCache] {
     const [f, c] = this.branch.forward(x);

@@ -1,7 +1,7 @@
 // Composition F = F_k o ... o F_1. Its analytical feedback applies the layers' feedbacks in
 // reverse order, G = G_1 o ... o G_k (eq. 41); the same holds for learned feedbacks.
 import { Tensor } from '../engine';
-import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback, VjpAt } from './layer';
+import { FeedbackInit, FeedbackMode, Layer, prefixed, LearnedFeedback, VjpAt } from './layer';
 
 /** Each layer's cache and each layer's input (a forward tensor, with its graph, for vjpPoints). */
 export interface SequentialCache {
@@ -17,6 +17,9 @@ export class Sequential extends Layer<SequentialCache> {
   }
   override params(): Tensor[] {
     return this.layers.flatMap((l) => l.params());
+  }
+  override namedParams(): [string, Tensor][] {
+    return this.layers.flatMap((l, i) => prefixed(`${i}.`, l.namedParams()));
   }
   forward(x: Tensor): [Tensor, SequentialCache] {
     const c: SequentialCache = { layers: [], inputs: [] };

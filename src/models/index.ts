@@ -49,3 +49,4 @@ export function buildModel(name: string, input: [number, number, number], config
   checkModelConfig(name as ModelName, config);
   return f(input, config);
 }
+export * from './safetensors';

@@ -1,7 +1,7 @@
 // A network is a list of blocks, the unit of target propagation: each block gets a target
 // and trains on its own local loss. A block may hold several layers (conv -> act -> pool).
 import { Tensor } from '../engine';
-import { BatchStandardize, Layer, Sequential } from '../layers';
+import { BatchStandardize, Layer, Sequential, prefixed } from '../layers';
 
 /** 'batch': a hidden block ends in a batch standardization (FW-DTP's "-BN" networks). */
 export const BLOCK_NORMS = ['none', 'batch'] as const;
@@ -17,6 +17,10 @@ export class Network {
   }
   params(): Tensor[] {
     return this.blocks.flatMap((b) => b.params());
+  }
+  /** Every parameter with its stable name, 'blocks.<block>.<layer>.weight', in params() order. */
+  namedParams(): [string, Tensor][] {
+    return this.blocks.flatMap((b, i) => prefixed(`blocks.${i}.`, b.namedParams()));
   }
   /** Plain forward (logits), recording autograd as the caller's grad mode says. */
   forward(x: Tensor): Tensor {
