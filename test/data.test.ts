@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { AddressInfo } from 'node:net';
-import { classCounts, loadDataset, subset, trainValSplit, SPECS } from '../src/data/datasets';
+import { classCounts, dataDir, loadDataset, subset, trainValSplit, SPECS } from '../src/data/datasets';
 import { parseIdx, parseCifarBatch, readTar, md5 } from '../src/data/formats';
 import { BatchLoader, augmentInto } from '../src/data/loader';
 import { fetchDataset } from '../src/data/fetch';
@@ -214,4 +214,31 @@ test('data fetch: a silent server times out, a dropped connection leaves no .par
     for (const s of sockets) s.destroy();
     server.close();
   }
+});
+
+test('an unpacked CIFAR-10 folder is verified record by record: a flipped byte or a duplicated batch fails', (t) => {
+  let archive: string | undefined;
+  for (const d of [path.join(dataDir(), 'cifar10'), path.join(__dirname, '..', '..', '..', 'shared', 'datasets')]) {
+    const f = path.join(d, 'cifar-10-binary.tar.gz');
+    if (fs.existsSync(f)) archive = f;
+  }
+  if (!archive) return t.diagnostic('CIFAR-10 archive not available here, skipped');
+  const files = readTar(gunzipSync(fs.readFileSync(archive)), archive);
+  const dir = tmp();
+  const folder = path.join(dir, 'cifar10', 'cifar-10-batches-bin');
+  fs.mkdirSync(folder, { recursive: true });
+  for (const [name, body] of files) if (name.endsWith('.bin')) fs.writeFileSync(path.join(dir, 'cifar10', name), body);
+  // the published fingerprints (shared/datasets/README.md) hold for the unpacked records
+  const ds = loadDataset('cifar10', { dataDir: dir });
+  assert.equal(ds.source, folder);
+  const b3 = path.join(folder, 'data_batch_3.bin');
+  const orig = fs.readFileSync(b3);
+  const flipped = Buffer.from(orig);
+  flipped[12345] ^= 1;
+  fs.writeFileSync(b3, flipped);
+  // (another offline dir list: loads are memoised per dataset and folders)
+  assert.throws(() => loadDataset('cifar10', { dataDir: dir, offlineDirs: { cifar10: ['/none-1'] } }), /cifar-10-batches-bin: train records differ from CIFAR-10's \(fingerprint/);
+  fs.writeFileSync(b3, orig);
+  fs.copyFileSync(path.join(folder, 'data_batch_1.bin'), path.join(folder, 'data_batch_2.bin'));
+  assert.throws(() => loadDataset('cifar10', { dataDir: dir, offlineDirs: { cifar10: ['/none-2'] } }), /train records differ/);
 });

@@ -67,3 +67,76 @@ test('CLI: train --save, then eval and predict on the saved model agree with the
   assert.throws(() => cli('predict', '--model-file', path.join(dir, 'm.safetensors'), '--indices', '10000'), /--indices expects image indices 0\.\.9999/);
   assert.throws(() => cli('eval', '--model-file', path.join(dir, 'none.safetensors')), /none\.safetensors: no such model file/);
 });
+
+test('CLI: bad flags, config files and settings fail before any work with one line naming the flag, key or file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-flags-'));
+  const fails = (args: string[], want: RegExp, env: Record<string, string> = {}, lines = 1) => {
+    let err = '';
+    try {
+      execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TARGETPROP_THREADS: '1', ...env } });
+    } catch (e) {
+      err = (e as { stderr: string }).stderr;
+    }
+    assert.match(err, want, `${args.join(' ')}`);
+    assert.equal(err.trim().split('\n').length, lines, `${lines} line(s) for ${args.join(' ')}: ${err}`);
+  };
+  const file = (name: string, body: string) => (fs.writeFileSync(path.join(dir, name), body), path.join(dir, name));
+  fails(['train', '--batch', '--seed', '3'], /--batch expects a number, got no value/);
+  fails(['train', '--augment', 'nope'], /--augment is a switch/);
+  fails(['train', '--model', 'constructor'], /unknown model 'constructor'/);
+  fails(['train', '--config', file('a.json', '{"epoch": 2}')], /a\.json: unknown key 'epoch' \(did you mean 'epochs'\?\)/);
+  fails(['train', '--config', file('b.json', '{"learningRate": 0.5}')], /b\.json: unknown key 'learningRate'/);
+  fails(['train', '--config', file('c.json', '{"lr": "0.1"}')], /c\.json: lr must be a number \(not a string\), got "0\.1"/);
+  fails(['train', '--config', file('d.yaml', 'optimizer:\n  kind: sgd\n  momentum: "0.9"\n')], /d\.yaml: optimizer\.momentum must be a number/);
+  fails(['train', '--config', file('e.json', '{"schedule": {"kind": "cosine", "tMax": 0}}')], /e\.json: schedule\.tMax must be >= 1/);
+  fails(['train', '--config', file('f.json', '{"feedback": {"lr": [0.1, "x"]}}')], /f\.json: feedback\.lr\[1\] must be a number/);
+  fails(['train', '--config', file('g.json', '{"augment": "no"}')], /g\.json: augment must be true or false/);
+  fails(['train', '--config', file('h.json', '{ broken')], /h\.json: not valid JSON/);
+  fails(['train', '--config', file('i.yaml', '')], /i\.yaml: the file is empty/);
+  fails(['train', '--config', dir], /expected a JSON or YAML file, found a folder/);
+  fails(['train', '--config', path.join(dir, 'nope.json')], /nope\.json: no such file/);
+  fails(['--help'], /TARGETPROP_THREADS must be an integer from 1 to 256, got 'abc'/, { TARGETPROP_THREADS: 'abc' });
+  fails(['--help'], /TARGETPROP_THREADS must be an integer from 1 to 256, got '100000'/, { TARGETPROP_THREADS: '100000' });
+  // what is missing, how to get it, and how to run the rest
+  fails(['reproduce', 'table1'], /table1 needs datasets that are missing or bad, so nothing was run:\n  cifar10: dataset not found.*data fetch cifar10.*\n  or run the cells that can run now: targetprop reproduce table1 --profile quick --data mnist,fashion-mnist/, { TARGETPROP_DATA: path.join(dir, 'empty') }, 3);
+  const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TARGETPROP_THREADS: '1' } });
+  assert.match(cli('--version'), /^\d+\.\d+\.\d+\n$/);
+  assert.match(cli('train', '-h'), /--epochs N\s+\(default 1\)/);
+  const printed = cli('train', '--augment', 'false', '--name', 'mine', '--print-config', '--epochs', '3');
+  assert.match(printed, /"augment":false/);
+  assert.match(printed, /"name":"mine"/);
+  assert.match(printed, /"epochs":3/);
+});
+
+test('runs a user can manage: no run dropped from the report, differing settings shown, CSV/JSONL export, a running config is not trained twice', async () => {
+  const { aggregate, renderTable } = await import('../src/experiments/report');
+  const { renderRuns, exportRunList } = await import('../src/experiments/runlist');
+  const os_ = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-manage-'));
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const base = { name: 'mlp/mlp-mnist/bp', model: 'mlp', modelConfig: { depth: 3, hidden: 16 }, data: 'mnist' as const, method: 'bp' as const, epochs: 1, batchSize: 64, trainSubset: 256, testSubset: 128 };
+  await train({ ...base, lr: 0.05 }, { store, quiet: true });
+  await train({ ...base, lr: 0.1, tags: ['mine'] }, { store, quiet: true });
+  const rows = aggregate(store).filter((a) => a.table === 'mlp');
+  assert.equal(rows.length, 2, 'the second config of a cell does not replace the first');
+  const table = renderTable(aggregate(store), 'mlp', 'custom');
+  assert.match(table, /\| mlp-mnist \| bp \(lr=0\.05\) \|/);
+  assert.match(table, /\| mlp-mnist \| bp \(lr=0\.1\) \|/);
+  const list = renderRuns(store);
+  assert.match(list, /\| lr=0\.05 \|\n/);
+  assert.match(list, /\| lr=0\.1; tags=mine \|\n/);
+  const csv = exportRunList(store, 'csv').trim().split('\n');
+  assert.equal(csv[0], 'id,name,seed,status,epochs,train_acc,test_acc,best_test_acc,started,finished,note,git,config');
+  assert.equal(csv.length, 3);
+  const jsonl = exportRunList(store, 'jsonl').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(jsonl.map((r) => r.config.lr), [0.05, 0.1]);
+  // a config another live process is training is refused; a dead process's claim is taken over
+  const open = await train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true, stopAfter: 1 });
+  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os_.hostname()}:${process.ppid}`, open.runId);
+  await assert.rejects(train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true }), new RegExp(`run ${open.runId} \\(mlp/mlp-mnist/bp\\) is being trained by process ${process.ppid} on this machine`));
+  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os_.hostname()}:999999999`, open.runId);
+  const done = await train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true });
+  assert.equal(done.epochs.length, 2, 'taken over from a dead process and finished');
+  assert.equal(store.getRun(open.runId!)!.owner, null, 'the claim is given back');
+  store.close();
+});

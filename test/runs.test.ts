@@ -74,7 +74,7 @@ test('a crashed run resumes from its last epoch and ends where an uninterrupted 
   const md = fs.readFileSync(report, 'utf8');
   assert.match(md, /\| lenet-mnist \| tjml \| 1 \|/);
   assert.doesNotMatch(md, /## Unfinished runs/, 'once it finished');
-  assert.match(md, /!\[lenet-mnist Jacobian matching\]\(runs-custom-lenet-mnist-tjml\.svg\)/);
+  assert.match(md, /\[Jacobian matching per block\]\(runs-custom-lenet-mnist-tjml\.svg\)/);
   assert.ok(fs.existsSync(path.join(dir, 'report', 'runs-custom-lenet-mnist-tjml.svg')));
   // retired by hand: kept with its reason, out of the tables; its config then trains a new run
   s2.retireRun(run.id, 'made before a fix | rerun');
@@ -96,7 +96,7 @@ test('early stopping: stops once val has not improved for patience epochs, repor
   assert.deepEqual(earlyStopState([0.3, 0.3], 1), { best: 0, stop: true }, 'an equal accuracy is no improvement');
   assert.deepEqual(earlyStopState([], 1), { best: -1, stop: false });
   assert.throws(() => validateConfig({ ...TRAIN_DEFAULTS, earlyStop: { patience: 2 } }), /earlyStop needs a validation split/);
-  assert.throws(() => validateConfig({ ...TRAIN_DEFAULTS, valSize: 100, earlyStop: { patience: 0 } }), /patience must be a positive integer/);
+  assert.throws(() => validateConfig({ ...TRAIN_DEFAULTS, valSize: 100, earlyStop: { patience: 0 } }), /earlyStop.patience must be >= 1, got 0/);
   await assert.rejects(runSweep({ base: { ...tiny, valSize: 128, earlyStop: { patience: 1 } }, lrs: [0.05], betas: [0.1], seeds: [0] }, { store: new Store(path.join(tmp(), 'runs.sqlite')), quiet: true }), /drop --early-stop/);
   // lr so small that nothing moves: val never improves on epoch 1, so 1 + patience epochs run
   const cfg: Partial<TrainConfig> = { ...tiny, epochs: 6, lr: 1e-12, valSize: 128, earlyStop: { patience: 2 } };

@@ -10,12 +10,15 @@ import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../experiments/report';
 import { Store } from '../store/store';
-import { renderRuns } from '../experiments/runlist';
+import { exportRunList, renderRuns } from '../experiments/runlist';
 import { exportRuns, importRuns, readExports } from '../store/export';
 import { reportFromDir } from '../experiments/report';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
+import { MODELS } from '../models';
+import { METHODS } from '../methods/method';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
+import { checkTrainConfig } from '../experiments/schema';
 import { loadModel } from '../models';
 import { evaluate, predict } from '../experiments/train';
 import { subset } from '../data/datasets';
@@ -50,7 +53,9 @@ Usage:
   targetprop report [--results DIR] [--out DIR]
   targetprop report --from-dir docs/results         (regenerate the committed report from the committed runs:
                                                      DIR/runs/*.json and DIR/figure2.json; --out defaults to DIR)
-  targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy; unfinished ones resume)
+  targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy, settings that differ;
+                                                     unfinished ones resume)
+                  [--export csv|jsonl]              (every run with its config, to stdout)
                   [--stop ID --why TEXT]            (mark an unfinished run as ended by hand, with the reason)
                   [--retire ID --why TEXT]          (set a run aside, e.g. made by code since fixed: out of the
                                                      report's tables, listed with the reason; its config runs afresh)
@@ -87,29 +92,74 @@ export function parseArgs(argv: string[]): Args {
 
 const KNOWN = new Set([
   'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir', 'save', 'model-file', 'indices', 'split',
+  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir', 'save', 'model-file', 'indices', 'split', 'version', 'print-config', 'tags', 'export',
 ]);
 
 function num(a: Args, k: string): number | undefined {
   if (a[k] === undefined) return undefined;
+  // a flag given no value ('--batch --seed 3') must not become 1
+  if (typeof a[k] !== 'string' || a[k] === '') throw new Error(`--${k} expects a number, got no value`);
   const v = Number(a[k]);
   if (!Number.isFinite(v)) throw new Error(`--${k} expects a number, got '${a[k]}'`);
   return v;
 }
 
+/** A boolean flag: bare, or true/false/yes/no/1/0 ('--augment false' turns it off). */
+function flag(a: Args, k: string): boolean | undefined {
+  const v = a[k];
+  if (v === undefined) return undefined;
+  if (v === true) return true;
+  const s = String(v).toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(s)) return true;
+  if (['false', 'no', '0', 'off'].includes(s)) return false;
+  throw new Error(`--${k} is a switch: give it alone or as --${k} true|false, got '${v}'`);
+}
+
+/** A string flag's value; a flag given none fails naming it. */
+function text(a: Args, k: string): string | undefined {
+  const v = a[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new Error(`--${k} expects a value`);
+  return v;
+}
+
+/** A config file (JSON, or YAML by extension), read and parsed with the file named in every error. */
+function readConfigFile(file: string): Partial<TrainConfig> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new Error(`--config ${file}: no such file`);
+  }
+  if (!st.isFile()) throw new Error(`--config ${file}: expected a JSON or YAML file, found a ${st.isDirectory() ? 'folder' : 'special file'}`);
+  const body = fs.readFileSync(file, 'utf8');
+  if (!body.trim()) throw new Error(`--config ${file}: the file is empty`);
+  let c: unknown;
+  try {
+    c = file.endsWith('.json') ? JSON.parse(body) : YAML.parse(body);
+  } catch (e) {
+    throw new Error(`--config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw new Error(`--config ${file}: expected an object of config fields, got ${JSON.stringify(c)}`);
+  try {
+    checkTrainConfig(c);
+  } catch (e) {
+    throw new Error(`--config ${file}: ${(e as Error).message}`);
+  }
+  return c as Partial<TrainConfig>;
+}
+
 export function configFromArgs(a: Args): Partial<TrainConfig> {
   for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
   let c: Partial<TrainConfig> = {};
-  if (typeof a.config === 'string') {
-    const text = fs.readFileSync(a.config, 'utf8');
-    c = (a.config.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Partial<TrainConfig>;
-  }
+  const file = text(a, 'config');
+  if (file) c = readConfigFile(file);
   const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
     if (v !== undefined) c[k] = v;
   };
-  set('model', a.model as string | undefined);
-  set('data', a.data as TrainConfig['data'] | undefined);
-  set('method', a.method as TrainConfig['method'] | undefined);
+  set('model', text(a, 'model'));
+  set('data', text(a, 'data') as TrainConfig['data'] | undefined);
+  set('method', text(a, 'method') as TrainConfig['method'] | undefined);
   set('epochs', num(a, 'epochs'));
   set('batchSize', num(a, 'batch'));
   set('lr', num(a, 'lr'));
@@ -121,8 +171,10 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   set('diagnosticsEvery', num(a, 'diagnostics-every'));
   const patience = num(a, 'early-stop');
   if (patience !== undefined) c.earlyStop = { patience };
-  if (a['full-data']) c.trainSubset = c.testSubset = undefined;
-  if (a.augment) c.augment = true;
+  if (flag(a, 'full-data')) c.trainSubset = c.testSubset = undefined;
+  const aug = flag(a, 'augment');
+  if (aug !== undefined) c.augment = aug;
+  if (a['model-config'] !== undefined) text(a, 'model-config');
   if (typeof a['model-config'] === 'string') {
     const want = `--model-config expects a JSON object such as '{"norm":"batch"}'`;
     let mc: unknown;
@@ -134,6 +186,7 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
     if (!mc || typeof mc !== 'object' || Array.isArray(mc)) throw new Error(`${want}, got ${a['model-config']}`);
     c.modelConfig = { ...c.modelConfig, ...(mc as Record<string, unknown>) };
   }
+  if (a.optimizer !== undefined) text(a, 'optimizer');
   if (typeof a.optimizer === 'string') {
     const kind = a.optimizer;
     if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') throw new Error(`unknown optimizer '${kind}' (expected sgd, adam or adamw)`);
@@ -167,19 +220,78 @@ const exportDirOf = (a: Args) => {
 };
 const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'), { exportDir: exportDirOf(a) });
 
+/** Each command's flags, with their defaults: `targetprop <command> --help`. */
+function commandHelp(cmd: string): string | null {
+  const d = TRAIN_DEFAULTS;
+  const train = [
+    `  --model NAME          ${Object.keys(MODELS).join(', ')} (default ${d.model})`,
+    `  --data NAME           ${DATASETS.join(', ')} (default ${d.data})`,
+    `  --method NAME         ${METHODS.join(', ')} (default ${d.method})`,
+    `  --epochs N            (default ${d.epochs})`,
+    `  --batch N             batch size (default: the grid's for model and method, else ${d.batchSize})`,
+    `  --lr X                forward learning rate (default: the grid's, else ${d.lr})`,
+    `  --beta X              first target's step (default: the grid's, else ${d.beta})`,
+    `  --optimizer KIND      sgd, adam or adamw (default: the grid's, else sgd with momentum 0.9)`,
+    `  --seed N              (default ${d.seed})`,
+    `  --train-subset N      first N training images (default ${d.trainSubset}; --full-data for all)`,
+    `  --test-subset N       first N test images (default ${d.testSubset})`,
+    `  --full-data           all training and test images`,
+    `  --val N               hold out N training images as validation (default none)`,
+    `  --early-stop P        stop once val accuracy has not improved for P epochs (needs --val)`,
+    `  --augment [false]     random crops (and flips on CIFAR-10) (default ${d.augment})`,
+    `  --model-config JSON   model fields, e.g. '{"norm":"batch"}'`,
+    `  --config FILE         JSON or YAML with any config field (checked strictly)`,
+    `  --diagnostics-every N BP angles and Jacobian matching every N epochs (default ${d.diagnosticsEvery})`,
+    `  --name TEXT           the run's name in runs and report`,
+    `  --tags a,b            labels shown by targetprop runs`,
+    `  --save FILE           save the trained model (safetensors)`,
+    `  --print-config        print the resolved config and exit`,
+    `  --results DIR         runs database folder (default ./results)`,
+    `  --export-dir DIR      write the run to DIR as JSON when it ends`,
+    `  --data-dir DIR        dataset folder (default $TARGETPROP_DATA or ~/.cache/targetprop/data)`,
+    `  --quiet               no progress bar`,
+  ];
+  const helps: Record<string, string[]> = {
+    train: ['targetprop train [flags]: train one model; rerunning the same config resumes it', ...train],
+    eval: ['targetprop eval --model-file FILE [--data D] [--split test|train] [--test-subset N]: accuracy and loss of a saved model'],
+    predict: ['targetprop predict --model-file FILE [--data D] [--split test|train] [--indices 0,1,2]: classes of chosen images'],
+    reproduce: [`targetprop reproduce <${TABLES.join('|')}|figure2> [flags]: a paper grid`, `  --profile P           ${PROFILES.join(', ')} (default quick)`, '  --seeds N             (default 5 for full, else 1)', '  --methods a,b         only these cells', '  --data a,b            only these datasets', '  --results DIR, --export-dir DIR, --data-dir DIR, --quiet'],
+    sweep: ['targetprop sweep [--from TABLE] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N] [train flags]: lr x beta, ranked on --val'],
+    runs: ['targetprop runs [--name TEXT] [--export csv|jsonl] [--stop ID --why T] [--retire ID --why T] [--export-dir DIR] [--import-dir DIR]'],
+    report: ['targetprop report [--results DIR] [--out DIR] | --from-dir docs/results'],
+    data: ['targetprop data fetch <name...> | check [<name...>] | dir   [--data-dir DIR]'],
+    figure2: ['targetprop figure2 [--results DIR] [--export-dir DIR]: inverse vs pseudo-inverse vs transpose timings'],
+  };
+  return helps[cmd]?.join('\n') ?? null;
+}
+
 async function main(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
+  if (a.version !== undefined || a._[0] === '-v') {
+    console.log(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version);
+    return;
+  }
+  const wantsHelp = a.help !== undefined || a._.includes('-h');
+  a._ = a._.filter((x) => x !== '-h');
   const cmd = a._[0];
-  if (!cmd || a.help || cmd === 'help') {
+  if (!cmd || cmd === 'help' || (wantsHelp && !commandHelp(cmd))) {
     console.log(HELP);
+    return;
+  }
+  if (wantsHelp) {
+    console.log(commandHelp(cmd));
     return;
   }
   for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
   const dd = a['data-dir'] as string | undefined;
   switch (cmd) {
     case 'train': {
-      const cfg = { ...TRAIN_DEFAULTS, ...withGridSettings(configFromArgs(a)) };
+      const named = text(a, 'name');
+      const tags = text(a, 'tags')?.split(',').filter(Boolean);
+      const cfg = { ...TRAIN_DEFAULTS, ...withGridSettings(configFromArgs(a)), ...(named ? { name: named } : {}), ...(tags ? { tags } : {}) };
       validateConfig(cfg);
+      console.log(`config: ${JSON.stringify(cfg)}`);
+      if (a['print-config'] !== undefined) return;
       const store = openStore(a);
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
@@ -224,7 +336,9 @@ async function main(argv: string[]): Promise<void> {
             const ds = loadDataset(n, { dataDir: dd });
             console.log(`${n}: ok (${ds.train.n} train, ${ds.test.n} test, test classes ${classCounts(ds.test).join('/')}) from ${ds.source}`);
           } catch (e) {
-            console.log(`${n}: ${(e as Error).message}`);
+            const msg = (e as Error).message;
+            console.log(msg.startsWith(`${n}:`) ? msg : `${n}: ${msg}`);
+            process.exitCode = 1; // a missing or bad dataset fails the check
           }
         }
         return;
@@ -286,7 +400,23 @@ async function main(argv: string[]): Promise<void> {
       cells.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c.config }));
       // every dataset the grid needs is found and verified before the first run (loads are memoised,
       // so training reuses them): a missing CIFAR-10 must not surface hours into Table 1
-      for (const d of new Set(cells.map((c) => c.config.data as string))) loadDataset(d, { dataDir: dd });
+      const needed = [...new Set(cells.map((c) => c.config.data as string))];
+      const bad = needed.flatMap((d) => {
+        try {
+          loadDataset(d, { dataDir: dd });
+          return [];
+        } catch (e) {
+          return [{ d, why: (e as Error).message }];
+        }
+      });
+      if (bad.length) {
+        const ok = needed.filter((d) => !bad.some((b) => b.d === d));
+        throw new Error(
+          `${what} needs datasets that are missing or bad, so nothing was run:\n` +
+            bad.map((b) => `  ${b.why}`).join('\n') +
+            (ok.length ? `\n  or run the cells that can run now: targetprop reproduce ${what} --profile ${profile} --data ${ok.join(',')}` : ''),
+        );
+      }
       const store = openStore(a);
       for (const [i, c] of cells.entries()) {
         console.log(`[${i + 1}/${cells.length}] ${c.config.name} seed ${c.config.seed}`);
@@ -351,6 +481,13 @@ async function main(argv: string[]): Promise<void> {
       if (a['export-dir'] !== undefined) {
         if (typeof a['export-dir'] !== 'string') throw new Error('--export-dir expects a folder');
         console.log(`exported ${exportRuns(store, path.resolve(a['export-dir'])).length} ended run(s) to ${a['export-dir']}`);
+      }
+      if (a.export !== undefined) {
+        const f = text(a, 'export');
+        if (f !== 'csv' && f !== 'jsonl') throw new Error(`--export expects csv or jsonl, got '${f}'`);
+        process.stdout.write(exportRunList(store, f, typeof a.name === 'string' ? a.name : undefined));
+        store.close();
+        return;
       }
       console.log(renderRuns(store, typeof a.name === 'string' ? a.name : undefined));
       store.close();

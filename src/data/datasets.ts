@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { DatasetError, md5, maybeGunzip, parseCifarBatch, parseIdx, readTar } from './formats';
 import { permutation } from './rng';
 
@@ -62,6 +63,12 @@ interface CifarSpec {
   /** Archives accepted: the official one and the lossless reshuffled copy (see shared/datasets/README.md). */
   archiveMd5: string[];
   urls: string[];
+  /**
+   * Order-independent fingerprints of each split: sha256 of the sorted, newline-joined sha256 hex
+   * digests of its 3073-byte records (label + pixels). The official data and the reshuffled copy
+   * share them; an unpacked folder, which has no archive checksum, is verified against them.
+   */
+  fingerprints: { train: string; test: string };
 }
 export interface DatasetSpec {
   name: DatasetName;
@@ -143,6 +150,10 @@ export const SPECS: Record<DatasetName, DatasetSpec> = {
       archive: 'cifar-10-binary.tar.gz',
       archiveMd5: ['c32a1d4ab5d03f1284b67883e8d87530', 'f6d45e39f2bcb522649e82156d87106b'],
       urls: ['https://www.cs.toronto.edu/~kriz/'],
+      fingerprints: {
+        train: 'db28efe497c9b82be037ffd9f6b7cf48d67fef0a8dfb1dd15123b5112df6a8d2',
+        test: 'e538964ee44232a783d29be2fc630811262a34507d51219810aae7ba16ef4207',
+      },
     },
   },
 };
@@ -275,6 +286,7 @@ function loadCifar(s: DatasetSpec, src: CifarSpec, dirs: string[], o: LoadOption
     }
   }
   if (!batches) throw missing(s, dirs);
+  const unpacked = !where.endsWith(src.archive);
   const join = (files: string[], expected: number): Split => {
     const parts = files.map((f) => {
       const b = batches!(f);
@@ -292,10 +304,19 @@ function loadCifar(s: DatasetSpec, src: CifarSpec, dirs: string[], o: LoadOption
     }
     return checkSplit({ images, labels, n, shape: [3, 32, 32] }, expected, `${where} (${files.join(', ')})`, where);
   };
+  const train = join([1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), s.counts.train);
+  const test = join(['test_batch.bin'], s.counts.test);
+  // an unpacked folder has no archive checksum: its records are checked, whatever their order
+  if (unpacked && o.verify !== false)
+    for (const [split, sp] of [['train', train], ['test', test]] as const) {
+      const got = cifarFingerprint(sp);
+      if (got !== src.fingerprints[split])
+        throw new DatasetError(where, `${split} records differ from CIFAR-10's (fingerprint ${got.slice(0, 16)}..., expected ${src.fingerprints[split].slice(0, 16)}...): a file is altered, missing or duplicated`);
+    }
   return {
     name: s.name,
-    train: join([1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), s.counts.train),
-    test: join(['test_batch.bin'], s.counts.test),
+    train,
+    test,
     mean: s.mean,
     std: s.std,
     classes: s.classes,
@@ -304,6 +325,19 @@ function loadCifar(s: DatasetSpec, src: CifarSpec, dirs: string[], o: LoadOption
 }
 
 /** Per-class label counts (for checks and reports). */
+/** CifarSpec.fingerprints' hash of a split's records (label + pixels), independent of their order. */
+export function cifarFingerprint(sp: Split): string {
+  const per = sp.shape[0] * sp.shape[1] * sp.shape[2];
+  const rec = Buffer.alloc(1 + per);
+  const hs: string[] = [];
+  for (let i = 0; i < sp.n; i++) {
+    rec[0] = sp.labels[i];
+    rec.set(sp.images.subarray(i * per, (i + 1) * per), 1);
+    hs.push(createHash('sha256').update(rec).digest('hex'));
+  }
+  return createHash('sha256').update(hs.sort().join('\n')).digest('hex');
+}
+
 export function classCounts(sp: Split): number[] {
   const c = new Array(10).fill(0);
   for (const l of sp.labels) c[l]++;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Store } from '../store/store';
 import { importRuns, readExports } from '../store/export';
 import { TrainConfig, fromRow, EpochMetrics, earlyStopOf, runKey } from './train';
-import { barChart, lineChart } from '../plot/svg';
+import { METHOD_COLORS, barChart, lineChart } from '../plot/svg';
 import { TimingRow } from './figure2';
 import { BUDGETS, TableName, isTable } from './grids';
 import { renderRuns, threadsOf, unfinished } from './runlist';
@@ -33,6 +33,8 @@ interface Agg {
   feedbackS: number[];
   curves: EpochMetrics[][];
   budget: string;
+  /** Set when the cell holds several configs: the fields where this one differs ('lr=0.1'). */
+  variant?: string;
 }
 
 /** TJML-DTP test accuracy reported in the paper (Tables 1-4; 5 seeds), for comparison only. */
@@ -82,18 +84,17 @@ function lastEpochPerBlock(rs: Agg[], key: 'tjml' | 'alignment', f: (y: number) 
     .filter((a) => a.curves[0].at(-1)?.[key])
     .map((a) => {
       const pts = a.curves[0].at(-1)![key]!.map((y, i) => [i, y] as const).filter(([, y]) => y !== null && Number.isFinite(y));
-      return { name: a.method, xs: pts.map(([i]) => i), ys: pts.map(([, y]) => f(y)) };
+      return { name: methodLabel(a), xs: pts.map(([i]) => i), ys: pts.map(([, y]) => f(y)) };
     });
 }
 
 /**
  * Finished runs grouped by setting, budget profile and method; seeds of one config form a group.
- * Tables: when a setting was rerun with another config (e.g. retuned), the newest config's group
- * is shown. Sweeps (names 'sweep/...'): every config is shown, since comparing them is the point.
+ * No run is dropped: when one cell holds runs of several configs (a retuned lr, a user's second
+ * run), each config is its own row, labelled by the fields where it differs (`variant`).
  */
 export function aggregate(store: Store): Agg[] {
   const groups = new Map<string, Agg>();
-  const newest = new Map<string, string>();
   for (const r of store.runs()) {
     const parts = r.name.split('/');
     // diverged sweep points are listed too (as diverged): where a method blows up is a result
@@ -110,8 +111,6 @@ export function aggregate(store: Store): Agg[] {
     const method = table === 'runs' ? c.method : parts[parts.length - 1];
     const { seed: _s, ...noSeed } = c;
     const key = `${table}|${profile}|${row}|${method}|${runKey({ ...noSeed, seed: 0 })}`;
-    if (table !== 'sweep') newest.set(`${table}|${profile}|${row}|${method}`, key);
-    else newest.set(key, key);
     const eps = store.epochs(r.id).map(fromRow);
     const threads = threadsOf(r.engine);
     const g =
@@ -147,8 +146,51 @@ export function aggregate(store: Store): Agg[] {
     g.curves.push(eps);
     groups.set(key, g);
   }
-  const shown = new Set(newest.values());
-  return [...groups.entries()].filter(([k]) => shown.has(k)).map(([, g]) => g);
+  const all = [...groups.values()];
+  for (const g of all) {
+    if (g.table === 'sweep') continue; // the sweep table has its own columns for what differs
+    const siblings = all.filter((x) => x.table === g.table && x.profile === g.profile && x.row === g.row && x.method === g.method);
+    if (siblings.length > 1) g.variant = configDiff(g.config, siblings.map((x) => x.config), ['seed', 'name', 'tags']) || 'same settings';
+  }
+  return all;
+}
+
+/** A row's method label: the method, and where one cell holds several configs, what sets this one apart. */
+export const methodLabel = (a: Agg) => (a.variant ? `${a.method} (${a.variant})` : a.method);
+
+/** The published number a row compares with, as a number (%), if any. */
+function publishedMean(table: string, row: string, method: string): number | undefined {
+  if (table === 'mlp') return PUBLISHED_MLP[row]?.[method]?.[0];
+  return method === 'tjml' ? PAPER_TJML[row] : undefined;
+}
+
+/**
+ * The report's first section: per table, budget and setting, every method's test accuracy (best
+ * first) with its distance to the published number where there is one, and TJML-DTP's training
+ * speed per image against LDRL's at the same thread count.
+ */
+export function renderSummary(aggs: Agg[], sections: string[]): string {
+  const out: string[] = [];
+  for (const sec of sections) {
+    const [t, prof] = sec.split('|');
+    const rows = aggs.filter((a) => a.table === t && a.profile === prof);
+    out.push(`**${t}, ${prof} budget**`, '');
+    for (const row of [...new Set(rows.map((a) => a.row))]) {
+      const rs = rows.filter((a) => a.row === row).sort((a, b) => mean(b.test) - mean(a.test));
+      const cells = rs.map((a) => {
+        const p = publishedMean(t, row, a.method);
+        const acc = 100 * mean(a.test);
+        const d = p === undefined ? '' : ` (published ${p.toFixed(2)}: ${acc - p >= 0 ? '+' : ''}${(acc - p).toFixed(2)})`;
+        return `${methodLabel(a)} ${acc.toFixed(2)}${a.seeds > 1 ? ` [${a.seeds} seeds]` : ''}${d}`;
+      });
+      const tj = rs.find((a) => a.method === 'tjml');
+      const ld = tj && rs.find((a) => a.method === 'ldrl' && a.threads === tj.threads);
+      const speed = tj && ld ? `; TJML-DTP trains ${(mean(ld.msPerImage) / mean(tj.msPerImage)).toFixed(1)}x faster per image than LDRL (${tj.threads})` : '';
+      out.push(`- ${row}: ${cells.join(', ')}${speed}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }
 
 /** Markdown table for one table name (and profile), rows x methods, with speed relative to LDRL. */
@@ -171,7 +213,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     const speed = ldrl ? `x${(mean(ldrl.msPerImage) / mean(r.msPerImage)).toFixed(2)}${mark}` : '-';
     const paper = published(table, r.row, r.method);
     out.push(
-      `| ${r.row} | ${r.method} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${(100 * mean(r.bestTest)).toFixed(2)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
+      `| ${r.row} | ${methodLabel(r)} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${(100 * mean(r.bestTest)).toFixed(2)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
   }
   out.push(
@@ -190,12 +232,12 @@ function leaves(v: unknown, prefix = '', out: Record<string, string> = {}): Reco
   return out;
 }
 
-/** The fields (other than lr, beta, seed, name) where config c differs from some config of its group. */
-export function configDiff(c: TrainConfig, group: TrainConfig[]): string {
+/** The fields (other than `skipped`) where config c differs from some config of its group. */
+export function configDiff(c: TrainConfig, group: TrainConfig[], skipped = ['lr', 'beta', 'seed', 'name']): string {
   const mine = leaves(c);
   const all = group.map((g) => leaves(g));
   const keys = new Set(all.flatMap((a) => Object.keys(a)));
-  const skip = new Set(['lr', 'beta', 'seed', 'name']);
+  const skip = new Set(skipped);
   return [...keys]
     .filter((k) => !skip.has(k) && all.some((a) => a[k] !== mine[k]))
     .sort()
@@ -244,7 +286,7 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
   for (const [name, runs] of byName) {
     const slug = `unfinished-${name.replace(/\//g, '-')}`;
     const acc = runs.map((r) => ({ name: r.label, xs: r.eps.map((e) => e.epoch + 1), ys: r.eps.map((e) => 100 * e.testAcc) }));
-    fs.writeFileSync(path.join(outDir, `${slug}-curves.svg`), lineChart(acc, { title: `${name}: test accuracy`, xlabel: 'epoch', ylabel: 'test accuracy %' }));
+    fs.writeFileSync(path.join(outDir, `${slug}-curves.svg`), lineChart(acc, { title: `${name}: test accuracy`, xlabel: 'epoch', ylabel: 'test accuracy %', integerX: true }));
     md.push(`![${name} unfinished runs: test accuracy](${slug}-curves.svg)`, '');
     const ang = runs
       .filter((r) => r.eps.every((e) => e.bpAngles && e.bpAngles.length > 1))
@@ -252,7 +294,7 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
     if (ang.length) {
       fs.writeFileSync(
         path.join(outDir, `${slug}-bp-angle.svg`),
-        lineChart(ang, { title: `${name}: mean angle to the BP gradient over hidden blocks`, xlabel: 'epoch', ylabel: 'degrees' }),
+        lineChart(ang, { title: `${name}: mean angle to the BP gradient over hidden blocks`, xlabel: 'epoch', ylabel: 'degrees', integerX: true }),
       );
       md.push(`![${name} unfinished runs: angle to BP](${slug}-bp-angle.svg)`, '');
     }
@@ -297,6 +339,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
     const [ty, py] = y.split('|');
     return tx.localeCompare(ty) || order.indexOf(px) - order.indexOf(py);
   });
+  if (sections.length) md.push('## Summary', '', 'Test accuracy % (last epoch; mean over seeds), best first; published numbers: the paper\'s TJML-DTP (Tables 1-4) and Kao et al. 2024 (MLP table).', '', renderSummary(aggs, sections));
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
     const title =
@@ -310,46 +353,50 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
     md.push(`## ${t}: ${title}`, '', renderTable(aggs, t, prof));
     for (const row of [...new Set(aggs.filter((a) => a.table === t && a.profile === prof).map((a) => a.row))]) {
       const rs = aggs.filter((a) => a.table === t && a.profile === prof && a.row === row);
-      const curves = rs.map((a) => ({ name: a.method, xs: a.curves[0].map((e) => e.epoch + 1), ys: a.curves[0].map((e) => 100 * e.testAcc) }));
+      const style = (a: Agg) => ({ color: METHOD_COLORS[a.method], dashed: rs.findIndex((x) => x.method === a.method) !== rs.indexOf(a) });
+      const curves = rs.map((a) => ({ name: methodLabel(a), ...style(a), xs: a.curves[0].map((e) => e.epoch + 1), ys: a.curves[0].map((e) => 100 * e.testAcc) }));
       const f1 = `${t}-${prof}-${row}-curves.svg`;
-      fs.writeFileSync(path.join(outDir, f1), lineChart(curves, { title: `${row}: test accuracy (seed 0)`, xlabel: 'epoch', ylabel: 'test accuracy %' }));
+      fs.writeFileSync(path.join(outDir, f1), lineChart(curves, { title: `${row}: test accuracy (seed 0)`, xlabel: 'epoch', ylabel: 'test accuracy %', integerX: true }));
+      md.push(`![${row} learning curves](${f1})`, '');
       const angles = rs
         .filter((a) => a.curves[0].at(-1)?.bpAngles)
         .map((a) => {
           const ang = a.curves[0].at(-1)!.bpAngles!;
-          return { name: a.method, xs: ang.map((_, i) => i), ys: ang };
+          return { name: methodLabel(a), ...style(a), xs: ang.map((_, i) => i), ys: ang };
         });
-      md.push(`![${row} learning curves](${f1})`, '');
+      if (angles.length) {
+        const f2 = `${t}-${prof}-${row}-bp-angles.svg`;
+        fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to the BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees', integerX: true }));
+        md.push(`![${row} BP angles](${f2})`, '');
+      }
+      // the other figures are a click away: per-block Jacobian matching and alignment, time per epoch
+      const more: string[] = [];
       const f3 = `${t}-${prof}-${row}-speed.svg`;
       fs.writeFileSync(
         path.join(outDir, f3),
-        barChart(rs.map((a) => ({ label: a.method, value: mean(a.epochS) })), { title: `${row}: training time per epoch`, xlabel: 'seconds per epoch', logX: true }),
+        barChart(rs.map((a) => ({ label: methodLabel(a), value: mean(a.epochS), color: METHOD_COLORS[a.method] })), { title: `${row}: training time per epoch`, xlabel: 'seconds per epoch', logX: true }),
       );
-      md.push(`![${row} time per epoch](${f3})`, '');
+      more.push(`[time per epoch](${f3})`);
       const floor = 1e-4;
-      const jml = lastEpochPerBlock(rs, 'tjml', (y) => Math.max(floor, y));
+      const jml = lastEpochPerBlock(rs, 'tjml', (y) => Math.max(floor, y)).map((x) => ({ ...x, ...style(rs.find((a) => methodLabel(a) === x.name)!) }));
       if (jml.length) {
         const f4 = `${t}-${prof}-${row}-tjml.svg`;
         fs.writeFileSync(
           path.join(outDir, f4),
-          lineChart(jml, { title: `${row}: relative TJML of the feedback used, per block (last epoch; floor ${floor})`, xlabel: 'block', ylabel: '||J_G - J_F^T||^2 / ||J_F^T||^2', logY: true }),
+          lineChart(jml, { title: `${row}: relative TJML of the feedback used, per block (last epoch; floor ${floor})`, xlabel: 'block', ylabel: '||J_G - J_F^T||^2 / ||J_F^T||^2', logY: true, integerX: true }),
         );
-        md.push(`![${row} Jacobian matching](${f4})`, '');
+        more.push(`[Jacobian matching per block](${f4})`);
       }
-      const align = lastEpochPerBlock(rs, 'alignment');
+      const align = lastEpochPerBlock(rs, 'alignment').map((x) => ({ ...x, ...style(rs.find((a) => methodLabel(a) === x.name)!) }));
       if (align.length) {
         const f5 = `${t}-${prof}-${row}-alignment.svg`;
         fs.writeFileSync(
           path.join(outDir, f5),
-          lineChart(align, { title: `${row}: feedback-forward alignment per block (last epoch; > 0: targets move the output the right way)`, xlabel: 'block', ylabel: 'cos(v, J_F J_G v)' }),
+          lineChart(align, { title: `${row}: feedback-forward alignment per block (last epoch; > 0: targets move the output the right way)`, xlabel: 'block', ylabel: 'cos(v, J_F J_G v)', integerX: true }),
         );
-        md.push(`![${row} feedback-forward alignment](${f5})`, '');
+        more.push(`[feedback-forward alignment per block](${f5})`);
       }
-      if (angles.length) {
-        const f2 = `${t}-${prof}-${row}-bp-angles.svg`;
-        fs.writeFileSync(path.join(outDir, f2), lineChart(angles, { title: `${row}: angle to BP gradient per block (last epoch)`, xlabel: 'block', ylabel: 'degrees' }));
-        md.push(`![${row} BP angles](${f2})`, '');
-      }
+      md.push(`${row}, more figures: ${more.join(' · ')}`, '');
     }
   }
   const sweeps = renderSweeps(aggs);

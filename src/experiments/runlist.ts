@@ -4,6 +4,27 @@
 import { Store } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig } from './train';
 import { median } from './stats';
+import { configDiff } from './report';
+
+/** Every stored run as CSV or JSON lines (config included), for a spreadsheet or a script. */
+export function exportRunList(store: Store, format: 'csv' | 'jsonl', filter?: string): string {
+  const rows = store.runs().filter((r) => !filter || r.name.includes(filter));
+  const recs = rows.map((r) => {
+    const eps = store.epochs(r.id);
+    return {
+      id: r.id, name: r.name, seed: r.seed, status: r.status, epochs: eps.length,
+      train_acc: r.train_acc, test_acc: r.test_acc, best_test_acc: eps.length ? Math.max(...eps.map((e) => e.test_acc)) : null,
+      started: r.started, finished: r.finished, note: r.note, git: r.git, config: JSON.parse(r.config) as unknown,
+    };
+  });
+  if (format === 'jsonl') return recs.map((x) => JSON.stringify(x)).join('\n') + (recs.length ? '\n' : '');
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const cols = ['id', 'name', 'seed', 'status', 'epochs', 'train_acc', 'test_acc', 'best_test_acc', 'started', 'finished', 'note', 'git', 'config'] as const;
+  return [cols.join(','), ...recs.map((x) => cols.map((k) => cell(x[k])).join(','))].join('\n') + '\n';
+}
 
 /** '3.4 h' / '12 min': a remaining training time. */
 const duration = (s: number) => (s >= 5400 ? `${(s / 3600).toFixed(1)} h` : `${Math.max(1, Math.round(s / 60))} min`);
@@ -31,11 +52,15 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
   const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!only || only(r.status)));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
   const out = [
-    '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started | settings that differ |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const configs = new Map(rows.map((r) => [r.id, { ...TRAIN_DEFAULTS, ...(JSON.parse(r.config) as Partial<TrainConfig>) } as TrainConfig]));
   for (const r of rows) {
-    const c: TrainConfig = { ...TRAIN_DEFAULTS, ...(JSON.parse(r.config) as Partial<TrainConfig>) };
+    const c = configs.get(r.id)!;
+    // what sets this run apart from the other runs of its name (its tags too)
+    const same = rows.filter((x) => x.name === r.name).map((x) => configs.get(x.id)!);
+    const differs = [same.length > 1 ? configDiff(c, same, ['seed', 'name', 'tags']) : '', c.tags?.length ? `tags=${c.tags.join(',')}` : ''].filter(Boolean).join('; ');
     const eps = store.epochs(r.id);
     const last = eps.at(-1);
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
@@ -47,7 +72,7 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
     const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';
     out.push(
       `| ${r.id} | ${r.name} | ${r.seed} | ${status} | ${eps.length}/${c.epochs} | ${pct(last?.test_acc)} | ${pct(eps.length ? best : undefined)} | ` +
-        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${left} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} |`,
+        `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${left} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} | ${differs.replace(/\|/g, '\\|') || '-'} |`,
     );
   }
   return out.join('\n') + '\n';

@@ -14,12 +14,15 @@ import { bpAngles, weightAngles } from '../diagnostics/angles';
 import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
 import { Progress } from '../cli/progress';
-import { Store, packArrays, unpackArrays } from '../store/store';
+import { RunRow, Store, packArrays, unpackArrays } from '../store/store';
 import { FeedbackMode } from '../layers';
+import { checkTrainConfig } from './schema';
 
 export interface TrainConfig {
   /** Label for reports (defaults to model/data/method). */
   name?: string;
+  /** Free labels shown by `targetprop runs` (like the name, not part of the run's identity). */
+  tags?: string[];
   model: string;
   modelConfig?: Record<string, unknown>;
   data: DatasetName;
@@ -146,8 +149,13 @@ export function validateConfig(c: TrainConfig): void {
   const bad = (m: string) => {
     throw new Error(`invalid config: ${m}`);
   };
+  try {
+    checkTrainConfig(c);
+  } catch (e) {
+    bad((e as Error).message);
+  }
   if (!isMethod(c.method)) bad(`unknown method '${c.method}' (expected one of: ${METHODS.join(', ')})`);
-  if (!(c.model in MODELS)) bad(`unknown model '${c.model}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
+  if (!Object.hasOwn(MODELS, c.model)) bad(`unknown model '${c.model}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
   try {
     checkModelConfig(c.model as ModelName, c.modelConfig ?? {});
   } catch (e) {
@@ -180,7 +188,7 @@ function canonical(v: unknown): string {
 
 /** Identity of a run for resuming: everything that changes its result (not its name or logging). */
 export function runKey(c: TrainConfig): string {
-  const { name: _n, diagnosticsEvery: _d, ...rest } = c;
+  const { name: _n, tags: _t, diagnosticsEvery: _d, ...rest } = c;
   return createHash('sha1').update(canonical(rest)).digest('hex').slice(0, 20);
 }
 
@@ -446,6 +454,16 @@ async function runLoop(net: Network, method: Method, s: Splits, l: LoopSpec, o: 
     git: gitCommit(),
     engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
   });
+  if (run && run.status !== 'done' && run.status !== 'diverged' && run.status !== 'failed' && run.status !== 'retired') o.store!.claimRun(run.id);
+  try {
+    return await trainRun(net, method, s, l, o, run);
+  } finally {
+    if (run) o.store!.releaseRun(run.id);
+  }
+}
+
+async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o: TrainOptions, run: RunRow | undefined): Promise<RunResult> {
+  const name = l.name;
   const epochs: EpochMetrics[] = run ? o.store!.epochs(run.id).map(fromRow) : [];
   if (run?.status === 'done') {
     if (o.saveTo) {

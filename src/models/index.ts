@@ -44,7 +44,7 @@ export function checkModelConfig(name: ModelName, config: Record<string, unknown
 }
 
 export function buildModel(name: string, input: [number, number, number], config: Record<string, unknown> = {}): Network {
-  const f = (MODELS as Record<string, (i: [number, number, number], c: Record<string, unknown>) => Network>)[name];
+  const f = Object.hasOwn(MODELS, name) ? (MODELS as Record<string, (i: [number, number, number], c: Record<string, unknown>) => Network>)[name] : undefined;
   if (!f) throw new Error(`unknown model '${name}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
   checkModelConfig(name as ModelName, config);
   return f(input, config);

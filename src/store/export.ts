@@ -37,6 +37,7 @@ export function exportPath(dir: string, r: Pick<RunRow, 'name' | 'key'>): string
 }
 
 function toExport(store: Store, r: RunRow): ExportedRun {
+  // owner (the process training a run) is transient and machine-bound: not exported
   return {
     version: EXPORT_VERSION,
     id: r.id,

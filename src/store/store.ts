@@ -3,8 +3,21 @@
 // and checkpoint are written in one transaction, so a crash loses at most the current epoch.
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { exportRun } from './export';
+
+/** Whether the process behind a claim 'host:pid' still runs (claims from other hosts are trusted as live). */
+function ownerAlive(owner: string): boolean {
+  const i = owner.lastIndexOf(':');
+  if (owner.slice(0, i) !== os.hostname()) return true;
+  try {
+    process.kill(Number(owner.slice(i + 1)), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface RunRow {
   id: number;
@@ -26,6 +39,8 @@ export interface RunRow {
   test_acc: number | null;
   /** why a run was stopped or retired */
   note: string | null;
+  /** 'host:pid' of the process training it (claimRun), if any */
+  owner?: string | null;
 }
 
 export interface EpochRow {
@@ -114,13 +129,36 @@ export class Store {
   }
   /** Databases written before a column existed gain it (another process may add it at the same moment). */
   private migrate(): void {
-    const has = () => (this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).some((c) => c.name === 'note');
-    if (has()) return;
-    try {
-      this.db.exec('ALTER TABLE runs ADD COLUMN note TEXT');
-    } catch (e) {
-      if (!has()) throw e;
+    for (const col of ['note', 'owner']) {
+      const has = () => (this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).some((c) => c.name === col);
+      if (has()) continue;
+      try {
+        this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} TEXT`);
+      } catch (e) {
+        if (!has()) throw e;
+      }
     }
+  }
+  /**
+   * Claims a run for this process, atomically: a run another live process on this machine is
+   * training is refused (the same config started twice would train twice and write one run).
+   * A claim left by a dead process (a crash, kill -9) is taken over.
+   */
+  claimRun(id: number): void {
+    const me = `${os.hostname()}:${process.pid}`;
+    this.named(`claiming run ${id}`, () =>
+      this.db.transaction(() => {
+        const r = this.db.prepare('SELECT name, owner FROM runs WHERE id = ?').get(id) as { name: string; owner: string | null } | undefined;
+        if (!r) throw new Error(`no run with id ${id}`);
+        if (r.owner && r.owner !== me && ownerAlive(r.owner))
+          throw new Error(`run ${id} (${r.name}) is being trained by process ${r.owner.split(':').pop()} on this machine; wait for it to end, or stop that process`);
+        this.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(me, id);
+      }).immediate(),
+    );
+  }
+  /** Gives a run's claim back (its process ends training it). */
+  releaseRun(id: number): void {
+    this.db.prepare('UPDATE runs SET owner = NULL WHERE id = ? AND owner = ?').run(id, `${os.hostname()}:${process.pid}`);
   }
   close(): void {
     this.db.close();
