@@ -81,7 +81,9 @@ test('CLI: bad flags, config files and settings fail before any work with one li
     assert.equal(err.trim().split('\n').length, lines, `${lines} line(s) for ${args.join(' ')}: ${err}`);
   };
   const file = (name: string, body: string) => (fs.writeFileSync(path.join(dir, name), body), path.join(dir, name));
-  fails(['train', '--batch', '--seed', '3'], /--batch expects a number, got no value/);
+  fails(['train', '--batch', '--seed', '3'], /--batch expects a number, got '--seed'/);
+  fails(['train', '--batch'], /option '--batch <n>' argument missing/);
+  fails(['train', '--bogus', '1'], /unknown option '--bogus'/);
   fails(['train', '--augment', 'nope'], /--augment is a switch/);
   fails(['train', '--model', 'constructor'], /unknown model 'constructor'/);
   fails(['train', '--config', file('a.json', '{"epoch": 2}')], /a\.json: unknown key 'epoch' \(did you mean 'epochs'\?\)/);
@@ -101,7 +103,7 @@ test('CLI: bad flags, config files and settings fail before any work with one li
   fails(['reproduce', 'table1'], /table1 needs datasets that are missing or bad, so nothing was run:\n  cifar10: dataset not found.*data fetch cifar10.*\n  or run the cells that can run now: targetprop reproduce table1 --profile quick --data mnist,fashion-mnist/, { TARGETPROP_DATA: path.join(dir, 'empty') }, 3);
   const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TARGETPROP_THREADS: '1' } });
   assert.match(cli('--version'), /^\d+\.\d+\.\d+\n$/);
-  assert.match(cli('train', '-h'), /--epochs N\s+\(default 1\)/);
+  assert.match(cli('train', '-h'), /--epochs <n>\s+epochs \(default 1\)/);
   const printed = cli('train', '--augment', 'false', '--name', 'mine', '--print-config', '--epochs', '3');
   assert.match(printed, /"augment":false/);
   assert.match(printed, /"name":"mine"/);

@@ -174,13 +174,13 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   const bad = run('train', '--method', 'nope');
   assert.equal(bad.code, 1);
   assert.match(bad.out, /unknown method 'nope'/);
-  assert.match(run('train', '--bogus', '1').out, /unknown option --bogus/);
+  assert.match(run('train', '--bogus', '1').out, /unknown option '--bogus'/);
   assert.match(run('train', '--beta', '-1').out, /beta must be > 0/);
   assert.match(run('train', '--data', 'imagenet').out, /unknown dataset 'imagenet'/);
   assert.match(run('reproduce', 'table9').out, /expected table1\|table2/);
   assert.match(run('reproduce', 'table1', '--methods', 'tjml,nope').out, /--methods: nope not in this table/);
   assert.match(run('reproduce', 'table2', '--data', 'mnist').out, /--data: mnist not in this table \(it has cifar10\)/);
-  assert.match(run('reproduce', 'table1', '--bogus').out, /unknown option --bogus/);
+  assert.match(run('reproduce', 'table1', '--bogus').out, /unknown option '--bogus'/);
   assert.match(run('train', '--model-config', '{norm}').out, /--model-config expects a JSON object such as/);
   assert.match(run('train', '--model-config', '{"norm":"bn"}').out, /model 'lenet' field 'norm' must be one of none, batch, got 'bn'/);
   assert.match(run('train', '--model', 'mixer', '--model-config', '{"hidden":8}').out, /model 'mixer' has no config field 'hidden'/);

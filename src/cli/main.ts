@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // targetprop command line: train, data, reproduce, figure2, report.
 import './errors';
+import { Args, buildProgram } from './program';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
@@ -14,8 +15,6 @@ import { exportRunList, renderRuns } from '../experiments/runlist';
 import { exportRuns, importRuns, readExports } from '../store/export';
 import { reportFromDir } from '../experiments/report';
 import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
-import { MODELS } from '../models';
-import { METHODS } from '../methods/method';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
 import { checkTrainConfig } from '../experiments/schema';
@@ -29,71 +28,6 @@ function numberListOf(flag: string, s: string, n: number): number[] {
   if (!v.length || v.some((x) => !Number.isInteger(x) || x < 0 || x >= n)) throw new Error(`--${flag} expects image indices 0..${n - 1} separated by commas, got '${s}'`);
   return v;
 }
-
-const HELP = `targetprop: target propagation (TJML-DTP, LDRL, FWDTP, DTP, DRL) and backprop on libtorch
-
-Usage:
-  targetprop train [--model lenet] [--data mnist] [--method tjml] [--epochs N] [--batch N] [--lr X]
-                   [--beta X] [--seed N] [--train-subset N] [--test-subset N] [--val N] [--early-stop P] [--augment]
-                   [--optimizer sgd|adam|adamw] [--model-config '{"norm":"batch"}'] [--config file.json|yaml]
-                   [--results DIR] [--data-dir DIR]
-                   (lr, beta, batch, optimizer and feedback default to the paper grid's for that model and method;
-                   --early-stop P: stop once val accuracy has not improved for P epochs, report the best-val epoch)
-  targetprop train ... --save model.safetensors      (also kept as results/models/run-<id>.safetensors)
-  targetprop eval --model-file FILE [--data D] [--split test|train] [--test-subset N]
-  targetprop predict --model-file FILE [--data D] [--split test|train] [--indices 0,1,2]
-  targetprop data fetch <mnist|fashion-mnist|cifar10> [--data-dir DIR]
-  targetprop data check [<name>...] [--data-dir DIR]
-  targetprop reproduce <table1|table2|table3|table4|mlp|figure2> [--profile quick|medium|full] [--seeds N] [--results DIR]
-                       [--methods bp,tjml,...] [--data mnist,...]   (run part of a grid; same run keys)
-  targetprop sweep [--from table1] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N]
-                   [--val 5000] [--train-subset N] [--epochs N] ...  (lr x beta grid, ranked on --val; other
-                   settings from --from's cell, else as train's)
-  targetprop figure2 [--results DIR]
-  targetprop report [--results DIR] [--out DIR]
-  targetprop report --from-dir docs/results         (regenerate the committed report from the committed runs:
-                                                     DIR/runs/*.json and DIR/figure2.json; --out defaults to DIR)
-  targetprop runs [--results DIR] [--name TEXT]     (stored runs: status, epochs done, accuracy, settings that differ;
-                                                     unfinished ones resume)
-                  [--export csv|jsonl]              (every run with its config, to stdout)
-                  [--stop ID --why TEXT]            (mark an unfinished run as ended by hand, with the reason)
-                  [--retire ID --why TEXT]          (set a run aside, e.g. made by code since fixed: out of the
-                                                     report's tables, listed with the reason; its config runs afresh)
-                  [--export-dir DIR]                (write every ended run to DIR as one JSON file per run)
-                  [--import-dir DIR]                (load exported runs into the database, e.g. on a new machine)
-  --export-dir DIR on train, reproduce, sweep and figure2 (or TARGETPROP_EXPORT_DIR): each run is written to DIR as
-  it ends (this repository commits docs/results/runs; figure2.json goes beside it)
-
-Methods: bp, tjml, tjml-exact, ijml, pjml, ldrl, fwdtp, dtp, drl
-         (tables 1 and 2 also run fwdtp-bn: FWDTP with batch-standardized hidden blocks, as FW-DTP-BN;
-         table 4 runs tjml-exact, the coupling blocks' J^T, beside tjml, their inverse)
-Models:  lenet, simple-vgg, mlp, mixer, reversible-mixer (sizes; norm for lenet/simple-vgg/mlp, preNorm for
-         reversible-mixer: --model-config)
-Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same config resumes it.`;
-
-interface Args {
-  _: string[];
-  [k: string]: string | boolean | string[];
-}
-
-export function parseArgs(argv: string[]): Args {
-  const a: Args = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const s = argv[i];
-    if (s.startsWith('--')) {
-      const [k, v] = s.slice(2).split('=', 2);
-      if (v !== undefined) a[k] = v;
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) a[k] = argv[++i];
-      else a[k] = true;
-    } else a._.push(s);
-  }
-  return a;
-}
-
-const KNOWN = new Set([
-  'model', 'data', 'method', 'epochs', 'batch', 'lr', 'beta', 'seed', 'train-subset', 'test-subset', 'val', 'augment',
-  'optimizer', 'model-config', 'config', 'results', 'data-dir', 'profile', 'seeds', 'out', 'quiet', 'help', 'full-data', 'diagnostics-every', 'methods', 'from', 'name', 'stop', 'retire', 'why', 'early-stop', 'export-dir', 'import-dir', 'from-dir', 'save', 'model-file', 'indices', 'split', 'version', 'print-config', 'tags', 'export',
-]);
 
 function num(a: Args, k: string): number | undefined {
   if (a[k] === undefined) return undefined;
@@ -150,7 +84,6 @@ function readConfigFile(file: string): Partial<TrainConfig> {
 }
 
 export function configFromArgs(a: Args): Partial<TrainConfig> {
-  for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
   let c: Partial<TrainConfig> = {};
   const file = text(a, 'config');
   if (file) c = readConfigFile(file);
@@ -220,69 +153,8 @@ const exportDirOf = (a: Args) => {
 };
 const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'), { exportDir: exportDirOf(a) });
 
-/** Each command's flags, with their defaults: `targetprop <command> --help`. */
-function commandHelp(cmd: string): string | null {
-  const d = TRAIN_DEFAULTS;
-  const train = [
-    `  --model NAME          ${Object.keys(MODELS).join(', ')} (default ${d.model})`,
-    `  --data NAME           ${DATASETS.join(', ')} (default ${d.data})`,
-    `  --method NAME         ${METHODS.join(', ')} (default ${d.method})`,
-    `  --epochs N            (default ${d.epochs})`,
-    `  --batch N             batch size (default: the grid's for model and method, else ${d.batchSize})`,
-    `  --lr X                forward learning rate (default: the grid's, else ${d.lr})`,
-    `  --beta X              first target's step (default: the grid's, else ${d.beta})`,
-    `  --optimizer KIND      sgd, adam or adamw (default: the grid's, else sgd with momentum 0.9)`,
-    `  --seed N              (default ${d.seed})`,
-    `  --train-subset N      first N training images (default ${d.trainSubset}; --full-data for all)`,
-    `  --test-subset N       first N test images (default ${d.testSubset})`,
-    `  --full-data           all training and test images`,
-    `  --val N               hold out N training images as validation (default none)`,
-    `  --early-stop P        stop once val accuracy has not improved for P epochs (needs --val)`,
-    `  --augment [false]     random crops (and flips on CIFAR-10) (default ${d.augment})`,
-    `  --model-config JSON   model fields, e.g. '{"norm":"batch"}'`,
-    `  --config FILE         JSON or YAML with any config field (checked strictly)`,
-    `  --diagnostics-every N BP angles and Jacobian matching every N epochs (default ${d.diagnosticsEvery})`,
-    `  --name TEXT           the run's name in runs and report`,
-    `  --tags a,b            labels shown by targetprop runs`,
-    `  --save FILE           save the trained model (safetensors)`,
-    `  --print-config        print the resolved config and exit`,
-    `  --results DIR         runs database folder (default ./results)`,
-    `  --export-dir DIR      write the run to DIR as JSON when it ends`,
-    `  --data-dir DIR        dataset folder (default $TARGETPROP_DATA or ~/.cache/targetprop/data)`,
-    `  --quiet               no progress bar`,
-  ];
-  const helps: Record<string, string[]> = {
-    train: ['targetprop train [flags]: train one model; rerunning the same config resumes it', ...train],
-    eval: ['targetprop eval --model-file FILE [--data D] [--split test|train] [--test-subset N]: accuracy and loss of a saved model'],
-    predict: ['targetprop predict --model-file FILE [--data D] [--split test|train] [--indices 0,1,2]: classes of chosen images'],
-    reproduce: [`targetprop reproduce <${TABLES.join('|')}|figure2> [flags]: a paper grid`, `  --profile P           ${PROFILES.join(', ')} (default quick)`, '  --seeds N             (default 5 for full, else 1)', '  --methods a,b         only these cells', '  --data a,b            only these datasets', '  --results DIR, --export-dir DIR, --data-dir DIR, --quiet'],
-    sweep: ['targetprop sweep [--from TABLE] --method M --data D --lr 0.01,0.05 --beta 0.01,0.1 [--seeds N] [train flags]: lr x beta, ranked on --val'],
-    runs: ['targetprop runs [--name TEXT] [--export csv|jsonl] [--stop ID --why T] [--retire ID --why T] [--export-dir DIR] [--import-dir DIR]'],
-    report: ['targetprop report [--results DIR] [--out DIR] | --from-dir docs/results'],
-    data: ['targetprop data fetch <name...> | check [<name...>] | dir   [--data-dir DIR]'],
-    figure2: ['targetprop figure2 [--results DIR] [--export-dir DIR]: inverse vs pseudo-inverse vs transpose timings'],
-  };
-  return helps[cmd]?.join('\n') ?? null;
-}
-
-async function main(argv: string[]): Promise<void> {
-  const a = parseArgs(argv);
-  if (a.version !== undefined || a._[0] === '-v') {
-    console.log(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version);
-    return;
-  }
-  const wantsHelp = a.help !== undefined || a._.includes('-h');
-  a._ = a._.filter((x) => x !== '-h');
-  const cmd = a._[0];
-  if (!cmd || cmd === 'help' || (wantsHelp && !commandHelp(cmd))) {
-    console.log(HELP);
-    return;
-  }
-  if (wantsHelp) {
-    console.log(commandHelp(cmd));
-    return;
-  }
-  for (const k of Object.keys(a)) if (k !== '_' && !KNOWN.has(k)) throw new Error(`unknown option --${k} (see targetprop --help)`);
+/** Runs one parsed command (program.ts parses the command line). */
+export async function runCommand(cmd: string, a: Args): Promise<void> {
   const dd = a['data-dir'] as string | undefined;
   switch (cmd) {
     case 'train': {
@@ -388,7 +260,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'reproduce': {
       const what = a._[1] as TableName | 'figure2';
-      if (what === 'figure2') return main(['figure2', ...argv.slice(2)]);
+      if (what === 'figure2') return runCommand('figure2', a);
       if (!isTable(what)) throw new Error(`reproduce: expected ${TABLES.join('|')}|figure2, got '${what ?? ''}'`);
       const profile = ((a.profile as string) ?? 'quick') as Profile;
       if (!PROFILES.includes(profile)) throw new Error(`--profile must be ${PROFILES.join(', ')}, got '${profile}'`);
@@ -508,7 +380,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new Error(`unknown command '${cmd}'\n\n${HELP}`);
+      throw new Error(`unknown command '${cmd}' (targetprop -h lists them)`);
   }
 }
 
@@ -524,6 +396,11 @@ export function selectCells(cells: Cell[], a: Args): Cell[] {
   };
   cells = pick('methods', (c) => c.label);
   return pick('data', (c) => c.config.data as string);
+}
+
+/** The CLI: parses argv (program.ts) and runs the command; any error is one line and exit code 1. */
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram(runCommand).parseAsync(argv, { from: 'user' });
 }
 
 if (require.main === module)
