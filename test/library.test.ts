@@ -38,6 +38,7 @@ test('fit: a custom network trains with any method, stores its run, and a resume
   assert.equal(resumed.length, 1, 'only epoch 2 ran');
   assert.deepEqual(strip(resumed), strip(whole.epochs.slice(1)));
   assert.equal(r.testAcc, whole.testAcc);
+  assert.equal(r.net, c, 'fit returns the trained network');
   assert.equal(store.runs().length, 1);
   assert.equal(JSON.parse(store.runs()[0].config).model, 'custom-mlp');
   assert.ok(fs.existsSync(path.join(dir, 'models', `run-${r.runId}.safetensors`)), 'the finished run keeps its network');
@@ -93,6 +94,7 @@ test('CLI: bad flags, config files and settings fail before any work with one li
   fails(['train', '--config', file('e.json', '{"schedule": {"kind": "cosine", "tMax": 0}}')], /e\.json: schedule\.tMax must be >= 1/);
   fails(['train', '--config', file('f.json', '{"feedback": {"lr": [0.1, "x"]}}')], /f\.json: feedback\.lr\[1\] must be a number/);
   fails(['train', '--config', file('g.json', '{"augment": "no"}')], /g\.json: augment must be true or false/);
+  fails(['train', '--config', file('k.json', '{"feedback": {"optimizer": {"kind": "rmsprop"}}}')], /k\.json: feedback\.optimizer\.kind must be one of sgd, adam/);
   fails(['train', '--config', file('h.json', '{ broken')], /h\.json: not valid JSON/);
   fails(['train', '--config', file('i.yaml', '')], /i\.yaml: the file is empty/);
   fails(['train', '--config', dir], /expected a JSON or YAML file, found a folder/);
@@ -104,6 +106,8 @@ test('CLI: bad flags, config files and settings fail before any work with one li
   const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TARGETPROP_THREADS: '1' } });
   assert.match(cli('--version'), /^\d+\.\d+\.\d+\n$/);
   assert.match(cli('train', '-h'), /--epochs <n>\s+epochs \(default 1\)/);
+  // the feedback optimizer takes the forward optimizer's form ({kind}) as well as a name
+  assert.match(cli('train', '--method', 'dtp', '--config', file('l.json', '{"feedback": {"optimizer": {"kind": "adam"}}}'), '--print-config'), /"feedback":\{"optimizer":\{"kind":"adam"\}\}/);
   const printed = cli('train', '--augment', 'false', '--name', 'mine', '--print-config', '--epochs', '3');
   assert.match(printed, /"augment":false/);
   assert.match(printed, /"name":"mine"/);

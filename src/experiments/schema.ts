@@ -7,6 +7,8 @@ type Rule =
   | { t: 'string'; oneOf?: readonly string[] }
   | { t: 'boolean' }
   | { t: 'strings' }
+  /** A name, or an object { kind: name } (the form the forward optimizer takes). */
+  | { t: 'nameOrKind'; oneOf: string[] }
   | { t: 'object'; fields: Record<string, Rule>; required?: string[] }
   /** An open object whose fields another check owns (a model's config: checkModelConfig). */
   | { t: 'record' }
@@ -40,7 +42,7 @@ const FEEDBACK: Rule = {
   fields: {
     iterations: { t: 'perBlock', item: { t: 'number', min: 0, int: true } },
     lr: { t: 'perBlock', item: { t: 'number', min: 0 } },
-    optimizer: str(['sgd', 'adam']),
+    optimizer: { t: 'nameOrKind', oneOf: ['sgd', 'adam'] },
     sigma: { t: 'perBlock', item: { t: 'number', min: 0, exclusiveMin: true } },
     momentum: nonNeg,
     init: { t: 'kinds', kinds: { default: {}, forward: {}, uniform: { scale: pos } } },
@@ -124,6 +126,9 @@ function check(v: unknown, r: Rule, path: string): void {
     case 'boolean':
       if (typeof v !== 'boolean') fail('true or false');
       return;
+    case 'nameOrKind':
+      if (typeof v === 'string') return check(v, { t: 'string', oneOf: r.oneOf }, path);
+      return checkFields(v, { kind: { t: 'string', oneOf: r.oneOf } }, path, ['kind']);
     case 'strings':
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('an array of strings');
       return;

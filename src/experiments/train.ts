@@ -367,7 +367,7 @@ export interface FitOptions extends TrainOptions {
  * `store`, checkpoints and resume (the run's identity is the network's structure, the method's
  * config and these options). The network is trained in place and left to the caller (dispose it).
  */
-export async function fit(net: Network, method: Method, data: DatasetName | Dataset, o: FitOptions): Promise<RunResult> {
+export async function fit(net: Network, method: Method, data: DatasetName | Dataset, o: FitOptions): Promise<RunResult & { net: Network }> {
   const ds = typeof data === 'string' ? loadDataset(data, { dataDir: o.dataDir }) : data;
   const methodCfg = (method as { cfg?: MethodConfig }).cfg;
   const lr = o.lr ?? methodCfg?.lr;
@@ -382,7 +382,7 @@ export async function fit(net: Network, method: Method, data: DatasetName | Data
     trainSubset: o.trainSubset, testSubset: o.testSubset, valSize: o.valSize, earlyStop: o.earlyStop };
   // what changes the result: the network's structure and shapes, the method and its config, the budget
   const identity = { network: net.describe(), params: net.namedParams().map(([n, p]) => `${n}:${p.shape.join('x')}`), method: method.name, methodCfg, data: ds.name, ...opts };
-  return runLoop(net, method, splitsOf(ds, { ...opts, seed }), {
+  const r = await runLoop(net, method, splitsOf(ds, { ...opts, seed }), {
     ...opts,
     name: o.name ?? `${net.name}/${ds.name}/${method.name}`,
     beta: method.name === 'bp' ? null : methodCfg?.beta ?? null,
@@ -393,6 +393,7 @@ export async function fit(net: Network, method: Method, data: DatasetName | Data
     config: JSON.stringify({ name: o.name, model: net.name, data: ds.name, method: method.name, beta: methodCfg?.beta, optimizer: methodCfg?.optimizer, ...opts, network: identity.network }),
     modelMeta: { model: net.name, data: ds.name, method: method.name },
   }, o);
+  return { ...r, net };
 }
 
 /** Training, evaluation and (early stopping) validation splits of a config: val, when held out, replaces test unless early stopping reports test. */

@@ -49,7 +49,8 @@ export class LearnedTP extends TargetProp {
     this.fb = net.blocks.map((b) => b.learnable(f.init));
     const trained = name !== 'fwdtp';
     this.trainsFeedback = trained;
-    const kind = f.optimizer ?? 'sgd';
+    // a name, or an object of the forward optimizer's form ({kind: 'adam'})
+    const kind = (typeof f.optimizer === 'object' && f.optimizer ? f.optimizer.kind : f.optimizer) ?? 'sgd';
     if (kind !== 'sgd' && kind !== 'adam') throw new Error(`${name}: feedback optimizer must be 'sgd' or 'adam', got '${kind}'`);
     const opt = (ps: Tensor[], lr: number): Optimizer => (kind === 'adam' ? new Adam(ps, { lr }) : new SGD(ps, { lr, momentum: f.momentum }));
     const top = f.topTarget ?? (name === 'dtp' ? 'gradient' : 'learned');

@@ -15,7 +15,7 @@ export interface FeedbackTraining {
    * Feedback optimizer: 'sgd' (with `momentum`; default) or 'adam', which Meulemans et al. use
    * for DTP/DRL: their losses are means over all elements, so SGD steps shrink with layer size.
    */
-  optimizer?: 'sgd' | 'adam';
+  optimizer?: 'sgd' | 'adam' | { kind: 'sgd' | 'adam' };
   /** Noise scale sigma per block. */
   sigma: number | number[];
   momentum: number;
