@@ -1,6 +1,8 @@
 {
   "variables": {
-    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")"
+    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
+    "torch_cuda%": "<!(node -p \"const p=require('path'),fs=require('fs');const d=process.env.LIBTORCH;d&&fs.existsSync(p.join(d,'lib','libtorch_cuda.so'))?1:0\")",
+    "cxx11_abi%": "<!(node -p \"process.env.TORCH_CXX11_ABI || ''\")"
   },
   "targets": [
     {
@@ -18,6 +20,13 @@
         }, {
           "include_dirs": ["<(libtorch)/include", "<(libtorch)/include/torch/csrc/api/include"],
           "libraries": ["-L<(libtorch)/lib", "-Wl,-rpath,<(libtorch)/lib", "-ltorch", "-ltorch_cpu", "-lc10"]
+        }],
+        ["torch_cuda==1", {
+          "defines": ["TARGETPROP_CUDA"],
+          "libraries": ["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"]
+        }],
+        ["cxx11_abi!=''", {
+          "defines": ["_GLIBCXX_USE_CXX11_ABI=<(cxx11_abi)"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {

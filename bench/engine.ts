@@ -8,7 +8,12 @@ import * as path from 'node:path';
 import { createMethod } from '../src/methods';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
-import { blasInfo, getNumThreads, manualSeed, matmul, randn, setBlasThreads, tensor, tidy, tick } from '../src/engine';
+import { blasInfo, cudaInfo, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
+
+// BENCH_DEVICE (or TARGETPROP_DEVICE): both engines run there (a GPU: PyTorch on the same one)
+if (process.env.BENCH_DEVICE) setDefaultDevice(process.env.BENCH_DEVICE);
+const DEVICE = defaultDevice();
+const GPU = DEVICE.startsWith('cuda') ? cudaInfo().names[Number(DEVICE.split(':')[1] ?? 0)] : undefined;
 
 const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4), mixer: 8 };
 const BATCH = 128;
@@ -21,12 +26,12 @@ async function ours(model: string): Promise<number> {
   const x = randn([BATCH, ...input]).keep();
   const y = tensor(BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % 10)), [BATCH]).keep();
   for (let i = 0; i < 2; i++) m.step(x, y);
-  const t = performance.now();
+  const t = now();
   for (let i = 0; i < STEPS[model]; i++) {
     m.step(x, y);
     await tick();
   }
-  const ips = (BATCH * STEPS[model]) / ((performance.now() - t) / 1000);
+  const ips = (BATCH * STEPS[model]) / ((now() - t) / 1000);
   m.dispose();
   net.dispose();
   x.dispose();
@@ -36,7 +41,7 @@ async function ours(model: string): Promise<number> {
 
 function torchRef(model: string): number {
   const script = path.join(__dirname, '..', '..', 'bench', 'reference', 'torch_step.py');
-  const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, model === 'lenet' ? 'lenet' : 'vgg', String(BATCH), String(STEPS[model]), String(getNumThreads())], {
+  const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, model === 'lenet' ? 'lenet' : 'vgg', String(BATCH), String(STEPS[model]), String(getNumThreads()), DEVICE], {
     encoding: 'utf8',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
   });
@@ -51,9 +56,9 @@ function sgemm(): number {
     matmul(a, b).dispose();
     const ts: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const t = performance.now();
+      const t = now();
       matmul(a, b).dispose();
-      ts.push(performance.now() - t);
+      ts.push(now() - t);
     }
     ts.sort((p, q) => p - q);
     return (2 * 1024 ** 3) / (ts[5] / 1000) / 1e9;
@@ -63,10 +68,11 @@ function sgemm(): number {
 
 async function main(): Promise<void> {
   const blas = blasInfo();
+  console.log(`device: ${DEVICE}${GPU ? ` (${GPU})` : ''}`);
   console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${blas.name} ${blas.threading ?? ''} ${blas.threads ?? ''} threads, core ${blas.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const ratios: string[] = [];
-  if (blas.threading === 'openmp') {
+  if (blas.threading === 'openmp' && DEVICE === 'cpu') {
     const n = getNumThreads();
     const t: Record<string, number[]> = { g1: [], gn: [], m1: [], mn: [] };
     for (let r = 0; r < rounds; r++) {
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
       a.push(await ours(model));
       b.push(torchRef(model));
     }
-    console.log(`${model}: targetprop ${median(a).toFixed(0)} img/s, pytorch ${median(b).toFixed(0)} img/s (batch ${BATCH}, ${getNumThreads()} threads, median of ${rounds})`);
+    console.log(`${model}: targetprop ${median(a).toFixed(0)} img/s, pytorch ${median(b).toFixed(0)} img/s (batch ${BATCH}, ${DEVICE === 'cpu' ? `${getNumThreads()} threads` : DEVICE}, median of ${rounds})`);
     ratios.push(`${model} ${(median(a) / median(b)).toFixed(2)}`);
   }
   tidy(() => undefined);

@@ -6,7 +6,10 @@
 import { createMethod, MethodName } from '../src/methods';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
-import { manualSeed, randn, tensor, tick, getNumThreads, OptimizerSpec } from '../src/engine';
+import { manualSeed, now, randn, tensor, tick, getNumThreads, OptimizerSpec, defaultDevice, setDefaultDevice } from '../src/engine';
+
+// BENCH_DEVICE (or TARGETPROP_DEVICE): where the steps run
+if (process.env.BENCH_DEVICE) setDefaultDevice(process.env.BENCH_DEVICE);
 import { grid } from '../src/experiments/grids';
 
 const model = process.env.BENCH_MODEL ?? 'lenet';
@@ -30,12 +33,12 @@ async function timeStep(method: MethodName): Promise<number> {
   const x = randn([B, ...input]).keep();
   const y = tensor(BigInt64Array.from({ length: B }, (_, i) => BigInt(i % 10)), [B]).keep();
   m.step(x, y);
-  const t = performance.now();
+  const t = now();
   for (let i = 0; i < steps; i++) {
     m.step(x, y);
     await tick();
   }
-  const perImage = (performance.now() - t) / 1000 / (steps * B);
+  const perImage = (now() - t) / 1000 / (steps * B);
   m.dispose();
   net.dispose();
   x.dispose();
@@ -47,7 +50,8 @@ async function main(): Promise<void> {
   const t: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) for (const m of methods) (t[m] ??= []).push(await timeStep(m));
   const batches = process.env.BENCH_BATCH ? `batch ${process.env.BENCH_BATCH} for every method` : `batch sizes from the ${table} grid`;
-  console.log(`${model}, ${getNumThreads()} threads, ${batches}, median of ${rounds} rounds x ${steps} steps`);
+  const where = defaultDevice() === "cpu" ? `${getNumThreads()} threads` : defaultDevice();
+  console.log(`${model}, ${where}, ${batches}, median of ${rounds} rounds x ${steps} steps`);
   console.log('| method | ms/image | x BP | LDRL / method |');
   console.log('|---|---|---|---|');
   const vsLdrl = (m: string) => (t.ldrl ? (median(t.ldrl) / median(t[m])).toFixed(2) : '-');

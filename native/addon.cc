@@ -11,6 +11,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/generated/variable_factories.h>
+#include <torch/cuda.h>
 #include <c10/core/GradMode.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <unordered_map>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,6 +123,25 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !live); }
 };
 Napi::FunctionReference* NativeTensor::ctor = nullptr;
+
+// ---------- devices ----------
+
+// The device creation ops use when not told one (a run's --device); tensors then stay where
+// they are made, and ops never move data between devices on their own.
+at::Device g_device(at::kCPU);
+
+at::Device parseDevice(const std::string& s) {
+  at::Device d(s);  // throws on a malformed name
+  if (d.is_cuda()) {
+#ifndef TARGETPROP_CUDA
+    throw std::invalid_argument("device '" + s + "': this native engine was built against a CPU-only libtorch; for CUDA, build it against a CUDA libtorch (LIBTORCH=/path/to/libtorch, or the one inside a pip-installed PyTorch: README, GPU) and run npm run build:native");
+#endif
+    if (!torch::cuda::is_available()) throw std::invalid_argument("device '" + s + "': no CUDA device is visible (torch::cuda::is_available() is false)");
+    if (d.has_index() && d.index() >= static_cast<int64_t>(torch::cuda::device_count()))
+      throw std::invalid_argument("device '" + s + "': only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
+  }
+  return d;
+}
 
 // ---------- argument helpers ----------
 
@@ -273,10 +294,25 @@ Napi::Value WL(Napi::Env env, const std::vector<at::Tensor>& ts) {
 using Impl = Napi::Value (*)(const Napi::CallbackInfo&);
 
 // Runs an op; converts every C++ error into a JS Error "op(shapes): message".
+// Ops that take tensors of two devices on purpose.
+bool crossesDevices(const char* name) { return !std::strcmp(name, "toDevice") || !std::strcmp(name, "copyInPlace"); }
+
 template <Impl F>
 Napi::Value guard(const Napi::CallbackInfo& info, const char* name) {
   std::string msg;
   try {
+    // tensors of two devices in one op: libtorch's own error is long and names no op
+    if (!crossesDevices(name)) {
+      const at::Tensor* first = nullptr;
+      for (size_t i = 0; i < info.Length(); i++) {
+        if (!isTensor(info[i])) continue;
+        NativeTensor* n = NativeTensor::Unwrap(info[i].As<Napi::Object>());
+        if (!n->live) continue;
+        if (!first) first = &n->t;
+        else if (first->device() != n->t.device())
+          throw std::invalid_argument("tensors on two devices, " + first->device().str() + " and " + n->t.device().str() + ": move one with tensor.to(device)");
+      }
+    }
     return F(info);
   } catch (const Napi::Error&) {
     throw;
@@ -343,12 +379,14 @@ OP(fromArray) {
   void* ptr = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
   at::Tensor t = at::from_blob(ptr, shape, at::TensorOptions().dtype(src)).clone();
   if (info.Length() > 2 && info[2].IsString()) t = t.to(dtypeOf(S(info, 2)));
+  // uploads to the default device (a run's batches go to its GPU here)
+  if (g_device != t.device()) t = t.to(g_device);
   return W(info.Env(), t);
 }
 
 // toArray(t): copies to a host typed array (float32 / float64 / int32 for integer types / uint8).
 OP(toArray) {
-  at::Tensor t = T(info, 0).detach().contiguous();
+  at::Tensor t = T(info, 0).detach().to(at::kCPU).contiguous();
   Napi::Env env = info.Env();
   auto st = t.scalar_type();
   if (st == at::kLong || st == at::kBool) t = t.to(at::kInt), st = at::kInt;
@@ -383,33 +421,33 @@ OP(full) {
   auto shape = IL(info, 0);
   auto dt = dtypeOf(S(info, 2));
   checkShape(shape, "full", c10::elementSize(dt));
-  return W(info.Env(), at::full(shape, D(info, 1), at::TensorOptions().dtype(dt)));
+  return W(info.Env(), at::full(shape, D(info, 1), at::TensorOptions().dtype(dt).device(g_device)));
 }
 OP(randn) {
   auto shape = IL(info, 0);
   checkShape(shape, "randn", 4);
-  return W(info.Env(), at::randn(shape));
+  return W(info.Env(), at::randn(shape, at::TensorOptions().device(g_device)));
 }
 OP(rand) {
   auto shape = IL(info, 0);
   checkShape(shape, "rand", 4);
-  return W(info.Env(), at::rand(shape));
+  return W(info.Env(), at::rand(shape, at::TensorOptions().device(g_device)));
 }
 OP(randperm) {
   auto n = I(info, 0);
   checkShape({n}, "randperm", 8);
-  return W(info.Env(), at::randperm(n, at::TensorOptions().dtype(at::kLong)));
+  return W(info.Env(), at::randperm(n, at::TensorOptions().dtype(at::kLong).device(g_device)));
 }
 OP(arange) {
   auto n = I(info, 0);
   auto dt = dtypeOf(S(info, 1));
   checkShape({n}, "arange", c10::elementSize(dt));
-  return W(info.Env(), at::arange(n, at::TensorOptions().dtype(dt)));
+  return W(info.Env(), at::arange(n, at::TensorOptions().dtype(dt).device(g_device)));
 }
 OP(eye) {
   auto n = I(info, 0);
   checkShape({n, n}, "eye", 4);
-  return W(info.Env(), at::eye(n));
+  return W(info.Env(), at::eye(n, at::TensorOptions().device(g_device)));
 }
 OP(manualSeed) {
   at::manual_seed(static_cast<uint64_t>(I(info, 0)));
@@ -788,6 +826,48 @@ OP(blasInfo) {
   if (nth) o.Set("threads", nth());
   return o;
 }
+OP(device) { return Napi::String::New(info.Env(), T(info, 0).device().str()); }
+OP(toDevice) { return W(info.Env(), T(info, 0).to(parseDevice(S(info, 1)))); }
+OP(setDefaultDevice) {
+  g_device = parseDevice(S(info, 0));
+  return Napi::String::New(info.Env(), g_device.str());
+}
+OP(defaultDevice) { return Napi::String::New(info.Env(), g_device.str()); }
+// A GPU's name from the CUDA runtime libtorch_cuda loaded, found at run time (no CUDA headers
+// needed to build): cudaDeviceProp starts with `char name[256]`, so a large buffer holds the struct.
+std::string gpuName(int i) {
+  using Fn = int (*)(void*, int);
+  Fn f = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties_v2"));
+  if (!f) f = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties"));
+  if (!f) return "unknown GPU";
+  std::vector<char> prop(1 << 16, 0);
+  if (f(prop.data(), i) != 0) return "unknown GPU";
+  return std::string(prop.data(), strnlen(prop.data(), 256));
+}
+
+// { built: linked against a CUDA libtorch, available, count, names }: what --device can ask for here.
+OP(cudaInfo) {
+  auto o = Napi::Object::New(info.Env());
+  auto names = Napi::Array::New(info.Env());
+#ifdef TARGETPROP_CUDA
+  o.Set("built", true);
+#else
+  o.Set("built", false);
+#endif
+  bool avail = torch::cuda::is_available();
+  int64_t n = avail ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
+  for (int64_t i = 0; i < n; i++) names.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), gpuName(static_cast<int>(i))));
+  o.Set("available", avail);
+  o.Set("count", static_cast<double>(n));
+  o.Set("names", names);
+  return o;
+}
+// Waits for the default device's queued work (timers read after it, so CUDA times are true).
+OP(synchronize) {
+  if (g_device.is_cuda()) torch::cuda::synchronize(g_device.has_index() ? g_device.index() : -1);
+  return info.Env().Undefined();
+}
+
 OP(runtimeInfo) {
   auto o = Napi::Object::New(info.Env());
   o.Set("parallel", at::get_parallel_info());
@@ -821,6 +901,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   EXPORT(setRequiresGrad) EXPORT(requiresGrad) EXPORT(equal) EXPORT(gradOf) EXPORT(clearGrad) EXPORT(backward) EXPORT(grad)
   EXPORT(setGradEnabled)
   EXPORT(setNumThreads) EXPORT(getNumThreads) EXPORT(runtimeInfo) EXPORT(setBlasThreads) EXPORT(blasInfo)
+  EXPORT(device) EXPORT(toDevice) EXPORT(setDefaultDevice) EXPORT(defaultDevice) EXPORT(cudaInfo) EXPORT(synchronize)
 #undef EXPORT
   return exports;
 }

@@ -3,6 +3,7 @@
 import sys, time, torch, torch.nn as nn, torch.nn.functional as F
 
 model, batch, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+device = sys.argv[5] if len(sys.argv) > 5 else "cpu"  # the same device targetprop runs on
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 act = nn.ELU()  # the models default to ELU, as scalingDTP
@@ -17,13 +18,17 @@ else:
         cin = c
     net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 10))
     shape = (batch, 3, 32, 32)
+net = net.to(device)
 opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-x, y = torch.randn(shape), torch.randint(0, 10, (batch,))
+x, y = torch.randn(shape, device=device), torch.randint(0, 10, (batch,), device=device)
+sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 def step():
     opt.zero_grad(set_to_none=True)
     F.cross_entropy(net(x), y).backward()
     opt.step()
 for _ in range(2): step()
+sync()
 t = time.perf_counter()
 for _ in range(steps): step()
+sync()
 print(batch * steps / (time.perf_counter() - t))

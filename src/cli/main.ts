@@ -21,6 +21,7 @@ import { checkTrainConfig } from '../experiments/schema';
 import { loadModel } from '../models';
 import { evaluate, predict } from '../experiments/train';
 import { subset } from '../data/datasets';
+import { setDefaultDevice } from '../engine';
 
 /** A comma list of image indices, each within [0, n). */
 function numberListOf(flag: string, s: string, n: number): number[] {
@@ -102,6 +103,7 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   set('testSubset', num(a, 'test-subset'));
   set('valSize', num(a, 'val'));
   set('diagnosticsEvery', num(a, 'diagnostics-every'));
+  set('device', text(a, 'device'));
   const patience = num(a, 'early-stop');
   if (patience !== undefined) c.earlyStop = { patience };
   if (flag(a, 'full-data')) c.trainSubset = c.testSubset = undefined;
@@ -224,6 +226,7 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
     case 'eval':
     case 'predict': {
       if (typeof a['model-file'] !== 'string') throw new Error(`${cmd} needs --model-file FILE (a model saved by train --save, or results/models/run-<id>.safetensors)`);
+      if (text(a, 'device')) setDefaultDevice(text(a, 'device')!);
       const { net, meta } = loadModel(a['model-file']);
       try {
         const data = (a.data as string | undefined) ?? (meta.data as string | undefined);
@@ -265,7 +268,8 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
       const profile = ((a.profile as string) ?? 'quick') as Profile;
       if (!PROFILES.includes(profile)) throw new Error(`--profile must be ${PROFILES.join(', ')}, got '${profile}'`);
       const seeds = num(a, 'seeds') ?? (profile === 'full' ? 5 : 1);
-      const cells = selectCells(grid(what, profile, seeds), a);
+      const device = text(a, 'device');
+      const cells = selectCells(grid(what, profile, seeds), a).map((c) => (device ? { ...c, config: { ...c.config, device } } : c));
       const b = budgetOf(what, profile);
       console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
         (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));

@@ -18,6 +18,7 @@ export interface Args {
 export type Handler = (cmd: string, a: Args) => Promise<void>;
 
 const d = TRAIN_DEFAULTS;
+const DEVICE_HELP = 'cpu, cuda, cuda:N or auto (CUDA when available) (default $TARGETPROP_DEVICE, else cpu)';
 const grid = (fallback: unknown) => `the paper grid's for the model and method, else ${fallback}`;
 
 /** Flags of a single training run (train, and sweep's base config). */
@@ -43,7 +44,8 @@ function trainFlags(c: Command, o: { sweep?: boolean } = {}): Command {
     .option('--augment [bool]', `random crops, and flips on CIFAR-10: alone or true|false (default ${d.augment})`)
     .option('--model-config <json>', `model fields as JSON, e.g. '{"norm":"batch"}'`)
     .option('--config <file>', 'JSON or YAML file with any config field (checked strictly)')
-    .option('--diagnostics-every <n>', `BP angles and Jacobian matching every N epochs, 0 for none (default ${d.diagnosticsEvery})`);
+    .option('--diagnostics-every <n>', `BP angles and Jacobian matching every N epochs, 0 for none (default ${d.diagnosticsEvery})`)
+    .option('--device <name>', DEVICE_HELP);
   return c;
 }
 
@@ -97,6 +99,7 @@ Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same confi
       .requiredOption('--model-file <file>', 'a model saved by train --save, or <results>/models/run-<id>.safetensors')
       .option('--data <name>', 'dataset (default: the one the model was trained on)')
       .option('--split <name>', 'test or train', 'test');
+    c.option('--device <name>', DEVICE_HELP);
     if (name === 'eval') c.option('--test-subset <n>', 'first N images of the split');
     else c.option('--indices <list>', 'image indices, comma separated', '0');
     dataDir(c).action(act(name));
@@ -110,6 +113,7 @@ Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same confi
     .option('--seeds <n>', 'seeds per cell (default 5 for full, else 1)')
     .option('--methods <list>', 'only these methods (or grid variants), comma separated')
     .option('--data <list>', 'only these datasets, comma separated')
+    .option('--device <name>', DEVICE_HELP)
     .option('--out <dir>', 'report folder (default <results>/report)');
   quiet(dataDir(exportDir(results(repro)))).action(act('reproduce'));
   quiet(dataDir(exportDir(results(trainFlags(program.command('sweep').description('lr x beta around a grid cell (--from) or train\'s settings, ranked on --val'), { sweep: true }))))).action(act('sweep'));

@@ -83,6 +83,22 @@ export interface NativeModule {
   /** Sets OpenBLAS's thread count; false when the BLAS is not OpenBLAS. */
   setBlasThreads(n: Num): boolean;
   blasInfo(): BlasInfo;
+  device(t: H): string;
+  toDevice(t: H, device: string): H;
+  /** Sets the device creation ops use; returns its canonical name. Throws for CUDA on a CPU-only build. */
+  setDefaultDevice(device: string): string;
+  defaultDevice(): string;
+  cudaInfo(): CudaInfo;
+  /** Waits for the default device's queued work (no-op on the CPU). */
+  synchronize(): void;
+}
+
+/** What CUDA this engine can use: built against a CUDA libtorch, GPUs visible, their names. */
+export interface CudaInfo {
+  built: boolean;
+  available: boolean;
+  count: number;
+  names: string[];
 }
 
 /** The BLAS serving GEMMs, as OpenBLAS reports itself ('other' when it is not OpenBLAS). */
@@ -144,3 +160,22 @@ export function threadsFromEnv(v: string | undefined, fallback = os.availablePar
   return n;
 }
 setThreads(threadsFromEnv(process.env.TARGETPROP_THREADS));
+
+/** 'auto' is CUDA when this engine sees a GPU, else the CPU; other names pass through. */
+export function resolveDevice(d: string): string {
+  if (d === 'auto') return native.cudaInfo().available ? 'cuda' : 'cpu';
+  if (!/^(cpu|cuda(:\d+)?|meta)$/.test(d)) throw new Error(`device must be cpu, cuda, cuda:N or auto, got '${d}'`);
+  return d;
+}
+/** Sets the device new tensors are made on (the network, optimizer state, batches of a run). */
+export function setDefaultDevice(d: string): string {
+  return native.setDefaultDevice(resolveDevice(d));
+}
+// TARGETPROP_DEVICE: where everything runs unless a run says otherwise (the test suite on a GPU machine)
+if (process.env.TARGETPROP_DEVICE) {
+  try {
+    setDefaultDevice(process.env.TARGETPROP_DEVICE);
+  } catch (e) {
+    throw new Error(`TARGETPROP_DEVICE: ${(e as Error).message.replace(/^setDefaultDevice\(\): /, '')}`);
+  }
+}

@@ -41,6 +41,18 @@ export const uniform = (shape: Shape, lo: number, hi: number) => {
 export const randperm = (n: number) => T(native.randperm(n));
 export const arange = (n: number, dtype: DType = 'int64') => T(native.arange(n, dtype));
 export const eye = (n: number) => T(native.eye(n));
+export { resolveDevice, setDefaultDevice } from './native';
+export type { CudaInfo } from './native';
+/** The device new tensors are made on. */
+export const defaultDevice = () => native.defaultDevice();
+export const cudaInfo = () => native.cudaInfo();
+export const cudaAvailable = () => native.cudaInfo().available;
+export const deviceCount = () => native.cudaInfo().count;
+/** Milliseconds, after the default device's queued work is done: step timers stay true on a GPU. */
+export function now(): number {
+  native.synchronize();
+  return performance.now();
+}
 /** Seeds libtorch's global generator (weight init, noise, randperm). */
 export const manualSeed = (seed: number) => native.manualSeed(seed);
 

@@ -7,6 +7,7 @@ import { native, NativeHandle } from './native';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type Shape = readonly number[];
+const DTYPES = new Set<string>(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']);
 
 const scopes: Tensor[][] = [];
 
@@ -27,6 +28,11 @@ export class Tensor {
   get dtype(): DType {
     return native.dtype(this.h) as DType;
   }
+  /** 'cpu', 'cuda:0', ...: where the data lives. */
+  get device(): string {
+    return native.device(this.h);
+  }
+
   get rank(): number {
     return this.shape.length;
   }
@@ -104,8 +110,9 @@ export class Tensor {
   clamp(min: number | null, max: number | null): Tensor {
     return new Tensor(native.clamp(this.h, min, max));
   }
-  to(dtype: DType): Tensor {
-    return new Tensor(native.toDtype(this.h, dtype));
+  /** A copy in another dtype, or on another device ('cpu', 'cuda', 'cuda:1'; ops on tensors of two devices throw). */
+  to(target: DType | string): Tensor {
+    return new Tensor(DTYPES.has(target) ? native.toDtype(this.h, target) : native.toDevice(this.h, target));
   }
 
   // ---- reductions (dims omitted: over everything) ----

@@ -66,6 +66,7 @@ const FEEDBACK_MODE: Rule = {
 export const TRAIN_SCHEMA: Record<string, Rule> = {
   name: str(),
   tags: { t: 'strings' },
+  device: str(),
   model: str(),
   modelConfig: { t: 'record' },
   // names are checked after the types, by validateConfig, with the list of what exists

@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, cudaInfo, defaultDevice, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
 import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -23,6 +23,12 @@ export interface TrainConfig {
   name?: string;
   /** Free labels shown by `targetprop runs` (like the name, not part of the run's identity). */
   tags?: string[];
+  /**
+   * cpu, cuda, cuda:N or auto (CUDA when available); default TARGETPROP_DEVICE, else cpu. The
+   * network, optimizer and feedback state, batches and evaluation live there. Like the thread
+   * count, not part of the run's identity: the run records each device it ran on.
+   */
+  device?: string;
   model: string;
   modelConfig?: Record<string, unknown>;
   data: DatasetName;
@@ -168,6 +174,17 @@ export function validateConfig(c: TrainConfig): void {
   if (c.method !== 'bp' && !(c.beta > 0)) bad(`beta must be > 0, got ${c.beta}`);
   for (const k of ['trainSubset', 'testSubset', 'valSize'] as const)
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
+  if (c.device !== undefined) {
+    // CUDA asked of a CPU-only build (or a machine without a GPU) fails here, before any data loads
+    const before = defaultDevice();
+    try {
+      setDefaultDevice(c.device);
+    } catch (e) {
+      bad(`${(e as Error).message.replace(/^setDefaultDevice\(\): /, '')}`);
+    } finally {
+      setDefaultDevice(before);
+    }
+  }
   if (c.earlyStop) {
     if (!c.valSize) bad('earlyStop needs a validation split (valSize, --val N) to stop on');
     if (!(Number.isInteger(c.earlyStop.patience) && c.earlyStop.patience > 0)) bad(`earlyStop.patience must be a positive integer, got ${c.earlyStop.patience}`);
@@ -188,7 +205,7 @@ function canonical(v: unknown): string {
 
 /** Identity of a run for resuming: everything that changes its result (not its name or logging). */
 export function runKey(c: TrainConfig): string {
-  const { name: _n, tags: _t, diagnosticsEvery: _d, ...rest } = c;
+  const { name: _n, tags: _t, device: _v, diagnosticsEvery: _d, ...rest } = c;
   return createHash('sha1').update(canonical(rest)).digest('hex').slice(0, 20);
 }
 
@@ -314,6 +331,7 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
   validateConfig(c);
   const ds = loadDataset(c.data, { dataDir: o.dataDir });
   const splits = splitsOf(ds, c);
+  return onDevice(c.device, async () => {
   const { net, method } = setup(c);
   try {
     return await runLoop(net, method, splits, {
@@ -336,6 +354,26 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
     method.dispose();
     net.dispose();
   }
+  });
+}
+
+/** Runs `f` with `device` (resolved; default TARGETPROP_DEVICE, else cpu) as the default device, then restores the previous one. */
+async function onDevice<T>(device: string | undefined, f: () => Promise<T>): Promise<T> {
+  const before = defaultDevice();
+  setDefaultDevice(device ?? process.env.TARGETPROP_DEVICE ?? 'cpu');
+  try {
+    return await f();
+  } finally {
+    setDefaultDevice(before);
+  }
+}
+
+/** The device a run uses and, on a GPU, its name: stored with the run (engine info). */
+function deviceInfo(): { device: string; gpu?: string } {
+  const device = defaultDevice();
+  if (!device.startsWith('cuda')) return { device };
+  const i = Number(device.split(':')[1] ?? 0);
+  return { device, gpu: cudaInfo().names[i] };
 }
 
 /** Options of `fit`: the budget and loop settings (the CLI's TrainConfig fields of the same names), plus TrainOptions. */
@@ -359,6 +397,8 @@ export interface FitOptions extends TrainOptions {
   diagnosticsBeta?: number;
   /** Label in the store and progress bar. Default '<network>/<data>/<method>'. */
   name?: string;
+  /** Where batches go (the network must already be there: build it after setDefaultDevice). Default: the current default device. */
+  device?: string;
 }
 
 /**
@@ -382,7 +422,7 @@ export async function fit(net: Network, method: Method, data: DatasetName | Data
     trainSubset: o.trainSubset, testSubset: o.testSubset, valSize: o.valSize, earlyStop: o.earlyStop };
   // what changes the result: the network's structure and shapes, the method and its config, the budget
   const identity = { network: net.describe(), params: net.namedParams().map(([n, p]) => `${n}:${p.shape.join('x')}`), method: method.name, methodCfg, data: ds.name, ...opts };
-  const r = await runLoop(net, method, splitsOf(ds, { ...opts, seed }), {
+  const r = await onDevice(o.device ?? defaultDevice(), () => runLoop(net, method, splitsOf(ds, { ...opts, seed }), {
     ...opts,
     name: o.name ?? `${net.name}/${ds.name}/${method.name}`,
     beta: method.name === 'bp' ? null : methodCfg?.beta ?? null,
@@ -392,7 +432,7 @@ export async function fit(net: Network, method: Method, data: DatasetName | Data
     // TrainConfig-shaped (runs and report read model, data, method, budget), the network's structure beside it
     config: JSON.stringify({ name: o.name, model: net.name, data: ds.name, method: method.name, beta: methodCfg?.beta, optimizer: methodCfg?.optimizer, ...opts, network: identity.network }),
     modelMeta: { model: net.name, data: ds.name, method: method.name },
-  }, o);
+  }, o));
   return { ...r, net };
 }
 
@@ -453,7 +493,7 @@ async function runLoop(net: Network, method: Method, s: Splits, l: LoopSpec, o: 
     config: l.config,
     seed: l.seed,
     git: gitCommit(),
-    engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo() }),
+    engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo(), ...deviceInfo() }),
   });
   if (run && run.status !== 'done' && run.status !== 'diverged' && run.status !== 'failed' && run.status !== 'retired') o.store!.claimRun(run.id);
   try {

@@ -5,7 +5,7 @@
 //          the penultimate target is a gradient step (their Algorithm 1): feedback.topTarget;
 //   drl    difference reconstruction through all upper blocks (Meulemans et al. 2020).
 // The first block's feedback is never used for targets, so it is never trained.
-import { Adam, Optimizer, SGD, Tensor, grad, noGrad, randnLike, tidy, withGrad } from '../engine';
+import { Adam, Optimizer, SGD, Tensor, grad, noGrad, now, randnLike, tidy, withGrad } from '../engine';
 import { FEEDBACK_MODES, LearnedFeedback, SequentialCache } from '../layers';
 import { Network } from '../models/network';
 import { FeedbackTraining, MethodConfig, MethodName, perBlock } from './method';
@@ -71,9 +71,9 @@ export class LearnedTP extends TargetProp {
 
   /** Feedback-only training on one batch (pre-training epochs); returns milliseconds spent. */
   pretrainStep(x: Tensor): number {
-    const t0 = performance.now();
+    const t0 = now();
     tidy(() => this.trainFeedback(this.forwardPass(x)));
-    return performance.now() - t0;
+    return now() - t0;
   }
 
   protected override trainFeedback(fp: ForwardPass): void {

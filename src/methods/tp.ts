@@ -12,7 +12,7 @@
 // formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
 // (so the same lr means the same step as BP; scalingDTP's 0.5||.||^2 loss is beta times ours).
-import { Tensor, grad, noGrad, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
+import { Tensor, grad, noGrad, now, oneHot, softmax, tidy, withGrad, crossEntropy } from '../engine';
 import { VjpAt } from '../layers';
 import { Network } from '../models/network';
 import { BaseMethod } from './base';
@@ -132,19 +132,19 @@ export abstract class TargetProp extends BaseMethod {
   }
 
   step(x: Tensor, y: Tensor): StepResult {
-    const t0 = performance.now();
+    const t0 = now();
     let fbMs = 0;
     const { loss, correct } = tidy(() => {
       const fp = this.forwardPass(x);
       if (this.trainsFeedback) {
-        const f0 = performance.now();
+        const f0 = now();
         this.trainFeedback(fp);
-        fbMs = performance.now() - f0;
+        fbMs = now() - f0;
       }
       this.opt.step(this.targetsAndGradients(fp, y, this.cfg.beta).perBlock.flat());
       return this.batchStats(fp.hs[fp.hs.length - 1], y);
     });
-    return { loss, correct, n: x.shape[0], feedbackMs: fbMs, forwardMs: performance.now() - t0 - fbMs };
+    return { loss, correct, n: x.shape[0], feedbackMs: fbMs, forwardMs: now() - t0 - fbMs };
   }
 }
 
