@@ -145,6 +145,9 @@ at::Device parseDevice(const std::string& s) {
 
 // ---------- argument helpers ----------
 
+// The device argument of a creation op at position i, when given (a string), else the default.
+at::Device devArg(const Napi::CallbackInfo& info, size_t i);
+
 std::string shapeStr(const at::Tensor& t) {
   std::ostringstream s;
   s << "[";
@@ -184,6 +187,9 @@ int64_t toInt(double v, size_t i) {
   return static_cast<int64_t>(v);
 }
 int64_t I(const Napi::CallbackInfo& info, size_t i) { return toInt(D(info, i), i); }
+at::Device devArg(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && info[i].IsString() ? parseDevice(info[i].As<Napi::String>().Utf8Value()) : g_device;
+}
 bool B(const Napi::CallbackInfo& info, size_t i) { return i < info.Length() && info[i].ToBoolean().Value(); }
 std::string S(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsString())
@@ -379,8 +385,9 @@ OP(fromArray) {
   void* ptr = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
   at::Tensor t = at::from_blob(ptr, shape, at::TensorOptions().dtype(src)).clone();
   if (info.Length() > 2 && info[2].IsString()) t = t.to(dtypeOf(S(info, 2)));
-  // uploads to the default device (a run's batches go to its GPU here)
-  if (g_device != t.device()) t = t.to(g_device);
+  // uploads to the requested or default device (a run's batches go to its GPU here)
+  auto dev = devArg(info, 3);
+  if (dev != t.device()) t = t.to(dev);
   return W(info.Env(), t);
 }
 
@@ -421,33 +428,33 @@ OP(full) {
   auto shape = IL(info, 0);
   auto dt = dtypeOf(S(info, 2));
   checkShape(shape, "full", c10::elementSize(dt));
-  return W(info.Env(), at::full(shape, D(info, 1), at::TensorOptions().dtype(dt).device(g_device)));
+  return W(info.Env(), at::full(shape, D(info, 1), at::TensorOptions().dtype(dt).device(devArg(info, 3))));
 }
 OP(randn) {
   auto shape = IL(info, 0);
   checkShape(shape, "randn", 4);
-  return W(info.Env(), at::randn(shape, at::TensorOptions().device(g_device)));
+  return W(info.Env(), at::randn(shape, at::TensorOptions().device(devArg(info, 1))));
 }
 OP(rand) {
   auto shape = IL(info, 0);
   checkShape(shape, "rand", 4);
-  return W(info.Env(), at::rand(shape, at::TensorOptions().device(g_device)));
+  return W(info.Env(), at::rand(shape, at::TensorOptions().device(devArg(info, 1))));
 }
 OP(randperm) {
   auto n = I(info, 0);
   checkShape({n}, "randperm", 8);
-  return W(info.Env(), at::randperm(n, at::TensorOptions().dtype(at::kLong).device(g_device)));
+  return W(info.Env(), at::randperm(n, at::TensorOptions().dtype(at::kLong).device(devArg(info, 1))));
 }
 OP(arange) {
   auto n = I(info, 0);
   auto dt = dtypeOf(S(info, 1));
   checkShape({n}, "arange", c10::elementSize(dt));
-  return W(info.Env(), at::arange(n, at::TensorOptions().dtype(dt).device(g_device)));
+  return W(info.Env(), at::arange(n, at::TensorOptions().dtype(dt).device(devArg(info, 2))));
 }
 OP(eye) {
   auto n = I(info, 0);
   checkShape({n, n}, "eye", 4);
-  return W(info.Env(), at::eye(n, at::TensorOptions().device(g_device)));
+  return W(info.Env(), at::eye(n, at::TensorOptions().device(devArg(info, 1))));
 }
 OP(manualSeed) {
   at::manual_seed(static_cast<uint64_t>(I(info, 0)));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cudaInfo, defaultDevice, randn, resolveDevice, setDefaultDevice, tensor } from '../src/engine';
+import { cudaInfo, defaultDevice, randn, randnLike, resolveDevice, setDefaultDevice, tensor, zeros } from '../src/engine';
 import { Store, train, validateConfig, TRAIN_DEFAULTS } from '../src';
 
 const home = defaultDevice();
@@ -27,6 +27,11 @@ test('tensors carry a device; creation follows the default device; two devices i
     setDefaultDevice(home);
   }
   assert.equal(randn([2]).device, home);
+  // creation ops also take a device of their own
+  assert.equal(zeros([2], 'float32', 'meta').device, 'meta');
+  assert.equal(tensor([1], [1], 'float32', 'meta').device, 'meta');
+  assert.equal(randnLike(m).device, 'meta', '*Like follows its tensor');
+  assert.throws(() => randn([2], 'cuda:7'), /device 'cuda:7'/);
   for (const t of [x, m]) t.dispose();
 });
 
@@ -49,8 +54,8 @@ test('a run records its device; checkpoints and kept models load onto the run de
   await train(cfg, { store, quiet: true, stopAfter: 1 });
   const r = await train(cfg, { store, quiet: true });
   const engine = JSON.parse(store.getRun(r.runId!)!.engine);
-  assert.equal(engine.device, resolveDevice('auto') === 'cpu' ? 'cpu' : 'cuda:0'.replace(':0', engine.device.slice(4)));
-  if (engine.device.startsWith('cuda')) assert.ok(engine.gpu, 'the GPU is named');
+  if (resolveDevice('auto') === 'cpu') assert.equal(engine.device, 'cpu');
+  else assert.ok(engine.device.startsWith('cuda') && engine.gpu, 'the device and the GPU are named');
   const { loadModel } = await import('../src');
   const { net } = loadModel(path.join(dir, 'models', `run-${r.runId}.safetensors`));
   assert.equal(net.params()[0].device, defaultDevice());

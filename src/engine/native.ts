@@ -18,15 +18,16 @@ export interface NativeModule {
   shape(t: H): number[];
   dtype(t: H): string;
   liveCount(): number;
-  fromArray(data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array, shape: number[], dtype?: string): H;
+  fromArray(data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array, shape: number[], dtype?: string, device?: string): H;
   toArray(t: H): Float32Array | Float64Array | Int32Array | Uint8Array;
   item(t: H): number;
-  full(shape: number[], value: Num, dtype: string): H;
-  randn(shape: number[]): H;
-  rand(shape: number[]): H;
-  randperm(n: Num): H;
-  arange(n: Num, dtype: string): H;
-  eye(n: Num): H;
+  // creation: on `device` when given, else the default device
+  full(shape: number[], value: Num, dtype: string, device?: string): H;
+  randn(shape: number[], device?: string): H;
+  rand(shape: number[], device?: string): H;
+  randperm(n: Num, device?: string): H;
+  arange(n: Num, dtype: string, device?: string): H;
+  eye(n: Num, device?: string): H;
   manualSeed(seed: Num): void;
   unary(op: string, x: H): H;
   binary(op: string, a: H, b: H | Num): H;

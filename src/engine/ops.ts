@@ -12,35 +12,38 @@ function checkShape(shape: Shape, op: string): number[] {
 
 // ---------- creation ----------
 
-/** Copies host data into a new tensor. Plain arrays become float32. */
+/** Copies host data into a new tensor (on `device`, else the default device). Plain arrays become float32. */
 export function tensor(
   data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | number[],
   shape?: Shape,
   dtype?: DType,
+  device?: string,
 ): Tensor {
   const arr = Array.isArray(data) ? Float32Array.from(data) : data;
-  return T(native.fromArray(arr, checkShape(shape ?? [arr.length], 'tensor'), dtype));
+  return T(native.fromArray(arr, checkShape(shape ?? [arr.length], 'tensor'), dtype, device));
 }
-export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
-  return T(native.full(checkShape(shape, 'full'), value, dtype));
+export function full(shape: Shape, value: number, dtype: DType = 'float32', device?: string): Tensor {
+  return T(native.full(checkShape(shape, 'full'), value, dtype, device));
 }
-export const zeros = (shape: Shape, dtype: DType = 'float32') => full(shape, 0, dtype);
-export const ones = (shape: Shape, dtype: DType = 'float32') => full(shape, 1, dtype);
-export const zerosLike = (t: Tensor) => full(t.shape, 0, t.dtype);
+export const zeros = (shape: Shape, dtype: DType = 'float32', device?: string) => full(shape, 0, dtype, device);
+export const ones = (shape: Shape, dtype: DType = 'float32', device?: string) => full(shape, 1, dtype, device);
+/** Zeros shaped, typed and placed like t. */
+export const zerosLike = (t: Tensor) => full(t.shape, 0, t.dtype, t.device);
 /** Standard normal samples from the global generator (see manualSeed). */
-export const randn = (shape: Shape) => T(native.randn(checkShape(shape, 'randn')));
-export const randnLike = (t: Tensor) => randn(t.shape);
+export const randn = (shape: Shape, device?: string) => T(native.randn(checkShape(shape, 'randn'), device));
+/** Normal samples shaped and placed like t. */
+export const randnLike = (t: Tensor) => randn(t.shape, t.device);
 /** Uniform [0, 1) samples. */
-export const rand = (shape: Shape) => T(native.rand(checkShape(shape, 'rand')));
-export const uniform = (shape: Shape, lo: number, hi: number) => {
-  const r = rand(shape);
+export const rand = (shape: Shape, device?: string) => T(native.rand(checkShape(shape, 'rand'), device));
+export const uniform = (shape: Shape, lo: number, hi: number, device?: string) => {
+  const r = rand(shape, device);
   const out = r.mul(hi - lo).add(lo);
   r.dispose();
   return out;
 };
-export const randperm = (n: number) => T(native.randperm(n));
-export const arange = (n: number, dtype: DType = 'int64') => T(native.arange(n, dtype));
-export const eye = (n: number) => T(native.eye(n));
+export const randperm = (n: number, device?: string) => T(native.randperm(n, device));
+export const arange = (n: number, dtype: DType = 'int64', device?: string) => T(native.arange(n, dtype, device));
+export const eye = (n: number, device?: string) => T(native.eye(n, device));
 export { resolveDevice, setDefaultDevice } from './native';
 export type { CudaInfo } from './native';
 /** The device new tensors are made on. */
