@@ -495,7 +495,8 @@ async function runLoop(net: Network, method: Method, s: Splits, l: LoopSpec, o: 
     git: gitCommit(),
     engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo(), ...deviceInfo() }),
   });
-  if (run && run.status !== 'done' && run.status !== 'diverged' && run.status !== 'failed' && run.status !== 'retired') o.store!.claimRun(run.id);
+  // an unfinished run (running, or stopped by hand) is this process's to train until it returns
+  if (run && (run.status === 'running' || run.status === 'stopped')) o.store!.claimRun(run.id);
   try {
     return await trainRun(net, method, s, l, o, run);
   } finally {
