@@ -103,3 +103,42 @@ test('errors name their object: a non-database file, a folder for a database, a 
   for (const f of ['train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) fs.writeFileSync(path.join(data, 'mnist', f), '');
   assert.throws(() => loadDataset('mnist', { dataDir: data }), /mnist[\\/]train-images-idx3-ubyte: expected a data file, found a folder/);
 });
+
+test('kill -9 mid-run, then the same command again: the resumed run is bit-identical to an uninterrupted one', async () => {
+  const { spawn, execFileSync } = await import('node:child_process');
+  const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+  const args = (dir: string) => ['train', '--model', 'mlp', '--model-config', '{"depth":3,"hidden":64}', '--data', 'mnist', '--method', 'ldrl', '--lr', '0.02', '--beta', '0.1',
+    '--epochs', '4', '--batch', '64', '--train-subset', '4096', '--test-subset', '256', '--results', dir, '--quiet'];
+  const env = { ...process.env, TARGETPROP_THREADS: '1' };
+  const ref = tmp();
+  execFileSync(process.execPath, [CLI, ...args(ref)], { env, stdio: 'ignore' });
+  const dir = tmp();
+  const child = spawn(process.execPath, [CLI, ...args(dir)], { env, stdio: 'ignore' });
+  const db = path.join(dir, 'runs.sqlite');
+  let killedAt = -1;
+  for (let i = 0; i < 1200 && killedAt < 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    if (!fs.existsSync(db)) continue;
+    const s = new Store(db);
+    const n = s.runs()[0] ? s.epochs(s.runs()[0].id).length : 0;
+    s.close();
+    if (n >= 1) {
+      child.kill('SIGKILL');
+      killedAt = n;
+    }
+  }
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(killedAt >= 1 && killedAt < 4, `killed part-way (after ${killedAt} of 4 epochs)`);
+  execFileSync(process.execPath, [CLI, ...args(dir)], { env, stdio: 'ignore' });
+  const rows = (d: string) => {
+    const s = new Store(path.join(d, 'runs.sqlite'));
+    const r = s.epochs(s.runs()[0].id).map(({ feedback_s: _f, forward_s: _w, img_per_s: _i, ...e }) => e);
+    const status = s.runs()[0].status;
+    s.close();
+    return { r, status };
+  };
+  const a = rows(ref);
+  const b = rows(dir);
+  assert.equal(b.status, 'done');
+  assert.deepEqual(b.r, a.r, 'every epoch: losses, accuracies, diagnostics identical to the bit');
+});
