@@ -52,7 +52,12 @@ test('a run records its device; checkpoints and kept models load onto the run de
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const cfg = { model: 'mlp', modelConfig: { depth: 3, hidden: 16 }, data: 'mnist' as const, method: 'tjml' as const, epochs: 2, batchSize: 64, lr: 0.05, trainSubset: 256, testSubset: 128, device: 'auto' };
   await train(cfg, { store, quiet: true, stopAfter: 1 });
+  const first = store.runs()[0];
+  const was = JSON.parse(first.engine);
+  store.setEngine(first.id, JSON.stringify({ ...was, device: 'cuda:1' })); // as if epoch 1 ran on a GPU
   const r = await train(cfg, { store, quiet: true });
+  assert.deepEqual(JSON.parse(store.getRun(r.runId!)!.engine).device, ['cuda:1', defaultDevice()], 'a resume on another device is recorded');
+  store.setEngine(first.id, JSON.stringify(was));
   const engine = JSON.parse(store.getRun(r.runId!)!.engine);
   if (resolveDevice('auto') === 'cpu') assert.equal(engine.device, 'cpu');
   else assert.ok(engine.device.startsWith('cuda') && engine.gpu, 'the device and the GPU are named');

@@ -523,12 +523,15 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
     if (!o.quiet) process.stderr.write(`${name}: run ${run.id} was stopped (${run.note ?? 'no reason given'}); taking it up again\n`);
     o.store!.reopenRun(run.id);
   }
-  // resumed at another thread count: its epoch times mix counts, so it lists every count it ran with
+  // resumed at another thread count or on another device: its epoch times mix them, so it lists every one it ran with
   if (run && epochs.length) {
-    const was = JSON.parse(run.engine) as { threads?: number | number[] };
+    const was = JSON.parse(run.engine) as { threads?: number | number[]; device?: string | string[] };
     const seen = [was.threads ?? []].flat();
-    const now = getNumThreads();
-    if (!seen.includes(now)) o.store!.setEngine(run.id, JSON.stringify({ ...was, threads: [...seen, now] }));
+    const threads = getNumThreads();
+    const devices = [was.device ?? 'cpu'].flat();
+    const device = defaultDevice();
+    if (!seen.includes(threads) || !devices.includes(device))
+      o.store!.setEngine(run.id, JSON.stringify({ ...was, threads: seen.includes(threads) ? was.threads : [...seen, threads], device: devices.includes(device) ? was.device ?? 'cpu' : [...devices, device] }));
   }
   let start = 0;
   const ck = run ? o.store!.checkpoint(run.id) : undefined;
