@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { createMethod } from '../src/methods';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
-import { blasInfo, cudaInfo, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
+import { blasInfo, gpuName, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
 
 // BENCH_DEVICE (or TARGETPROP_DEVICE): both engines run there (a GPU: PyTorch on the same one)
 if (process.env.BENCH_DEVICE) setDefaultDevice(process.env.BENCH_DEVICE);
 const DEVICE = defaultDevice();
-const GPU = DEVICE.startsWith('cuda') ? cudaInfo().names[Number(DEVICE.split(':')[1] ?? 0)] : undefined;
+const GPU = gpuName(DEVICE);
 
 const STEPS: Record<string, number> = { lenet: Number(process.env.BENCH_LENET_STEPS ?? 30), 'simple-vgg': Number(process.env.BENCH_VGG_STEPS ?? 4), mixer: 8 };
 const BATCH = 128;

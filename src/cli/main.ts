@@ -109,7 +109,6 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
   if (flag(a, 'full-data')) c.trainSubset = c.testSubset = undefined;
   const aug = flag(a, 'augment');
   if (aug !== undefined) c.augment = aug;
-  if (a['model-config'] !== undefined) text(a, 'model-config');
   if (typeof a['model-config'] === 'string') {
     const want = `--model-config expects a JSON object such as '{"norm":"batch"}'`;
     let mc: unknown;
@@ -121,7 +120,6 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
     if (!mc || typeof mc !== 'object' || Array.isArray(mc)) throw new Error(`${want}, got ${a['model-config']}`);
     c.modelConfig = { ...c.modelConfig, ...(mc as Record<string, unknown>) };
   }
-  if (a.optimizer !== undefined) text(a, 'optimizer');
   if (typeof a.optimizer === 'string') {
     const kind = a.optimizer;
     if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') throw new Error(`unknown optimizer '${kind}' (expected sgd, adam or adamw)`);
@@ -170,12 +168,11 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
       console.log(`training ${cfg.model} on ${cfg.data} with ${cfg.method}: ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, beta ${cfg.beta}` +
         (cfg.trainSubset ? `, first ${cfg.trainSubset} train / ${cfg.testSubset ?? 'all'} test images` : ''));
       const held = cfg.valSize && !cfg.earlyStop ? 'val' : 'test';
-      if (a.save !== undefined && typeof a.save !== 'string') throw new Error('--save expects a file name (model.safetensors)');
       const r = await train(cfg, {
         store,
         dataDir: dd,
         quiet: !!a.quiet,
-        saveTo: a.save as string | undefined,
+        saveTo: text(a, 'save'),
         onEpoch: (m) =>
           console.log(
             `epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | ` +
@@ -225,9 +222,10 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
     }
     case 'eval':
     case 'predict': {
-      if (typeof a['model-file'] !== 'string') throw new Error(`${cmd} needs --model-file FILE (a model saved by train --save, or results/models/run-<id>.safetensors)`);
-      if (text(a, 'device')) setDefaultDevice(text(a, 'device')!);
-      const { net, meta } = loadModel(a['model-file']);
+      const device = text(a, 'device');
+      if (device) setDefaultDevice(device);
+      const modelFile = text(a, 'model-file')!; // a required option (program.ts)
+      const { net, meta } = loadModel(modelFile);
       try {
         const data = (a.data as string | undefined) ?? (meta.data as string | undefined);
         if (!data) throw new Error(`${cmd}: --data is needed (the model file does not name its dataset)`);
@@ -236,7 +234,7 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
         if (!split) throw new Error(`--split must be train or test, got '${a.split}'`);
         if (cmd === 'eval') {
           const ev = evaluate(net, subset(split, num(a, 'test-subset')), ds.mean, ds.std);
-          console.log(`${a['model-file']} (${meta.model}) on ${data} ${a.split ?? 'test'}: accuracy ${(100 * ev.acc).toFixed(2)}%, loss ${ev.loss.toFixed(4)}`);
+          console.log(`${modelFile} (${meta.model}) on ${data} ${a.split ?? 'test'}: accuracy ${(100 * ev.acc).toFixed(2)}%, loss ${ev.loss.toFixed(4)}`);
         } else {
           const idx = numberListOf('indices', String(a.indices ?? '0'), split.n);
           for (const p of predict(net, split, idx, ds.mean, ds.std))

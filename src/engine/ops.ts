@@ -51,6 +51,10 @@ export const defaultDevice = () => native.defaultDevice();
 export const cudaInfo = () => native.cudaInfo();
 export const cudaAvailable = () => native.cudaInfo().available;
 export const deviceCount = () => native.cudaInfo().count;
+/** The GPU behind a CUDA device name ('cuda', 'cuda:1'); undefined for the CPU. */
+export function gpuName(device = native.defaultDevice()): string | undefined {
+  return device.startsWith('cuda') ? native.cudaInfo().names[Number(device.split(':')[1] ?? 0)] : undefined;
+}
 /** Milliseconds, after the default device's queued work is done: step timers stay true on a GPU. */
 export function now(): number {
   native.synchronize();

@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, cudaInfo, defaultDevice, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, defaultDevice, gpuName, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
 import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -332,28 +332,28 @@ export async function train(cfg: Partial<TrainConfig>, o: TrainOptions = {}): Pr
   const ds = loadDataset(c.data, { dataDir: o.dataDir });
   const splits = splitsOf(ds, c);
   return onDevice(c.device, async () => {
-  const { net, method } = setup(c);
-  try {
-    return await runLoop(net, method, splits, {
-      name: c.name ?? `${c.model}/${c.data}/${c.method}`,
-      seed: c.seed,
-      epochs: c.epochs,
-      batchSize: c.batchSize,
-      lr: c.lr,
-      beta: c.method === 'bp' ? null : c.beta,
-      schedule: c.schedule,
-      augment: c.augment ? { cropPadding: 4, flip: c.data === 'cifar10' } : NO_AUGMENT,
-      earlyStop: c.earlyStop,
-      diagnosticsEvery: c.diagnosticsEvery,
-      diagnosticsBeta: c.diagnosticsBeta,
-      key: runKey(c),
-      config: JSON.stringify(c),
-      modelMeta: { model: c.model, modelConfig: c.modelConfig ?? {}, data: c.data, method: c.method },
-    }, o);
-  } finally {
-    method.dispose();
-    net.dispose();
-  }
+    const { net, method } = setup(c);
+    try {
+      return await runLoop(net, method, splits, {
+        name: c.name ?? `${c.model}/${c.data}/${c.method}`,
+        seed: c.seed,
+        epochs: c.epochs,
+        batchSize: c.batchSize,
+        lr: c.lr,
+        beta: c.method === 'bp' ? null : c.beta,
+        schedule: c.schedule,
+        augment: c.augment ? { cropPadding: 4, flip: c.data === 'cifar10' } : NO_AUGMENT,
+        earlyStop: c.earlyStop,
+        diagnosticsEvery: c.diagnosticsEvery,
+        diagnosticsBeta: c.diagnosticsBeta,
+        key: runKey(c),
+        config: JSON.stringify(c),
+        modelMeta: { model: c.model, modelConfig: c.modelConfig ?? {}, data: c.data, method: c.method },
+      }, o);
+    } finally {
+      method.dispose();
+      net.dispose();
+    }
   });
 }
 
@@ -371,9 +371,8 @@ async function onDevice<T>(device: string | undefined, f: () => Promise<T>): Pro
 /** The device a run uses and, on a GPU, its name: stored with the run (engine info). */
 function deviceInfo(): { device: string; gpu?: string } {
   const device = defaultDevice();
-  if (!device.startsWith('cuda')) return { device };
-  const i = Number(device.split(':')[1] ?? 0);
-  return { device, gpu: cudaInfo().names[i] };
+  const gpu = gpuName(device);
+  return gpu ? { device, gpu } : { device };
 }
 
 /** Options of `fit`: the budget and loop settings (the CLI's TrainConfig fields of the same names), plus TrainOptions. */
