@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createMethod } from '../src/methods';
+import { TORCH_ENV } from './torchenv';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
 import { blasInfo, gpuName, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
@@ -43,7 +44,7 @@ function torchRef(model: string): number {
   const script = path.join(__dirname, '..', '..', 'bench', 'reference', 'torch_step.py');
   const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, model === 'lenet' ? 'lenet' : 'vgg', String(BATCH), String(STEPS[model]), String(getNumThreads()), DEVICE], {
     encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    env: { ...process.env, ...TORCH_ENV },
   });
   return Number(out.trim());
 }

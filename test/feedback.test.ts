@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Tensor, activation, activationDerivative, manualSeed, noGrad, randn, tidy, vjp } from '../src/engine';
 import {
   Activation, AdditiveCoupling, BatchStandardize, Conv2d, FEEDBACK_MODES, FeedbackMode, Flatten, Layer, LayerNorm, Linear, MaxPool2d, Residual, Sequential,
-  ToTokens, TokenMean, Transpose,
+  ToTokens, TokenMean, Transpose, standardizeFeedback,
 } from '../src/layers';
 import { maxDiff, relErr } from './helpers';
 import { buildModel } from '../src/models';
@@ -35,6 +35,7 @@ test('exact feedbacks equal the transposed Jacobian of every layer', () => {
     ['elu', new Activation('elu'), [4, 7]],
     ['tanh', new Activation('tanh'), [4, 7]],
     ['gelu', new Activation('gelu'), [4, 7]],
+    ['relu', new Activation('relu'), [4, 7]],
     ['layernorm', new LayerNorm(6), [2, 3, 6]],
     ['batchstd [N, D]', new BatchStandardize(), [6, 5]],
     ['batchstd [N, C, H, W]', new BatchStandardize(), [3, 4, 5, 5]],
@@ -74,6 +75,56 @@ test('decomposed batch standardization drops the x-hat projection too: a measure
   tidy(() => assert.equal(new BatchStandardize().forward(randn([1, 4]))[0].abs().sum().item(), 0));
   assert.throws(() => new BatchStandardize().forward(randn([2, 3, 4])), /batchstd expects \[N, D\] or \[N, C, H, W\] input, got \[2, 3, 4\]/);
 });
+
+test('varsigma differences (eq. 27) keep their float32 precision at beta 1e-4: against a float64 reference', () =>
+  tidy(() => {
+    manualSeed(17);
+    const tjml = FEEDBACK_MODES.tjml;
+    for (const fn of ['elu', 'tanh', 'leaky_relu'] as const) {
+      const layer = new Activation(fn);
+      // points on every piece: below -alpha, ELU's quadratic part, tanh's clamps at +-1, positive
+      const h = randn([8192]).mul(1.5);
+      for (const scale of [1e-4, 1e-2, 1]) {
+        const d = randn([8192]).mul(scale);
+        const fused = layer.feedbackDiff(h, d, { z: h } as never, tjml, false)[1];
+        // the exact difference of the same float32 inputs, in float64 (op-by-op: cancellation costs ~1e-12 here)
+        const [h64, d64] = [h.to('float64'), d.to('float64')];
+        const ref = layer.feedback(h64.add(d64), { z: h64 } as never, tjml).sub(layer.feedback(h64, { z: h64 } as never, tjml));
+        const e = relErr(fused.to('float64'), ref);
+        assert.ok(e < 2e-6, `${fn}, |d| ~ ${scale}: fused difference relative error ${e}`);
+        if (scale === 1e-4) {
+          // the subtraction this replaces: what the test guards against
+          const naive = layer.feedback(h.add(d), { z: h } as never, tjml).sub(layer.feedback(h, { z: h } as never, tjml));
+          const en = relErr(naive.to('float64'), ref);
+          assert.ok(en > 1e-4 && en > 30 * e, `${fn}: the naive float32 difference should lose precision (${en} vs ${e})`);
+        }
+      }
+      // the float64 (op-by-op) kernels agree with the reference too
+      if (fn !== 'tanh') {
+        const d64 = randn([8192]).mul(1e-3).to('float64');
+        const h64 = h.to('float64');
+        const ref = layer.feedback(h64.add(d64), { z: h64 } as never, tjml).sub(layer.feedback(h64, { z: h64 } as never, tjml));
+        assert.ok(relErr(layer.feedbackDiff(h64, d64, { z: h64 } as never, tjml, false)[1], ref) < 1e-9, `${fn}: float64 path`);
+      }
+    }
+  }));
+
+test('LayerNorm feedbacks on their native kernels equal the op-by-op forms (exact and decomposed)', () =>
+  tidy(() => {
+    manualSeed(18);
+    const ln = new LayerNorm(24);
+    noGrad(() => ln.gamma.copyInPlace(randn([24])));
+    const x = randn([4, 5, 24]).mul(3).add(1);
+    const [y, c] = noGrad(() => ln.forward(x));
+    const t = randn(y.shape);
+    const xhat = x.sub(c.mean).mul(c.rstd);
+    for (const m of ['exact', 'decomposed'] as const) {
+      const native = noGrad(() => ln.feedback(t, c, { ...exact, layerNorm: m }));
+      const ref = standardizeFeedback(t.mul(ln.gamma), c.rstd, [-1], m === 'exact' ? xhat : undefined);
+      assert.ok(relErr(native, ref) < 1e-5, `${m}: ${relErr(native, ref)}`);
+    }
+    ln.params().forEach((p) => p.dispose());
+  }));
 
 test("varsigma (eq. 27) has derivative sigma'(z) at y = sigma(z): TJML holds pointwise", () =>
   tidy(() => {

@@ -364,6 +364,7 @@ test('targets and local gradients in one sweep equal the separate passes; Mixer 
       ['mixer', 'tjml', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 2 }],
       ['mixer', 'tjml-exact', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 1 }],
       ['lenet', 'tjml', [8, 1, 28, 28], { channels: [4, 8], hidden: 16 }],
+      ['lenet', 'tjml-exact', [8, 1, 28, 28], { channels: [4, 8], hidden: 16 }],
       ['mixer', 'ldrl', [8, 3, 16, 16], { width: 16, tokenHidden: 8, channelHidden: 32, blocks: 1 }],
     ];
     for (const [model, method, shape, mc] of cases) {
@@ -399,7 +400,12 @@ test('targets and local gradients in one sweep equal the separate passes; Mixer 
         const wrong = b.feedbackDiff(fp.hs[3], d, c, mode, false, new Map([[pt, pt.mul(0)]]))[1];
         assert.ok(relErr(wrong, right) > 0.1, 'the VJP handed to feedbackDiff was ignored');
       }
-      if (method === 'tjml-exact') assert.deepEqual(net.blocks.map((b, n) => b.vjpPoints(fp.caches[n] as never, FEEDBACK_MODES.exact).length), [0, 0, 0, 0]);
+      // exact J^T throughout: every block above the first takes its whole offset from the fused VJP at its input
+      // (paper-mode LeNet: only its head, a Linear; the Mixer's paper-mode LayerNorms are not J^T)
+      const fusedAt = fp.inputs.map((t, n) => (t ? n : -1)).filter((n) => n >= 0);
+      const N = net.blocks.length;
+      const expected = method === 'tjml-exact' ? net.blocks.map((_, n) => n).slice(1) : what === 'lenet/tjml' ? [N - 1] : [];
+      assert.deepEqual(fusedAt, expected, `${what}: blocks with a fused offset`);
       m.dispose();
       net.dispose();
     }

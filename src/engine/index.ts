@@ -2,3 +2,4 @@
 export * from './tensor';
 export * from './ops';
 export * from './optim';
+export { blasChoice, BlasChoice, CoreProbe } from './blascore';

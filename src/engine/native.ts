@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { OMP_WAIT_DEFAULT, chooseBlasCore } from './blascore';
 
 /** Opaque handle to an at::Tensor owned by the addon. */
 export interface NativeHandle {
@@ -36,7 +37,10 @@ export interface NativeModule {
   toDtype(x: H, dtype: string): H;
   activation(name: string, z: H, param?: Num): H;
   activationDerivative(name: string, z: H, param?: Num): H;
+  activationBackward(name: string, t: H, z: H, param?: Num): H;
   leakyReluDiff(h: H, d: H, slope: Num): H;
+  eluVarsigmaDiff(h: H, d: H, alpha: Num): H;
+  layerNormFeedback(t: H, x: H, mean: H, rstd: H, gamma: H, d: Num, exact: boolean): H;
   reduce(op: string, x: H, dims: number[] | null, keepdim: boolean): H;
   argmax(x: H, dim: Num, keepdim: boolean): H;
   reshape(x: H, shape: number[]): H;
@@ -129,11 +133,13 @@ function findAddon(): string {
 // (what setup installs) shares libtorch's pool, so its GEMMs use every thread (setThreads below).
 process.env.OPENBLAS_NUM_THREADS ??= '1';
 process.env.OMP_NUM_THREADS ??= String(os.availableParallelism());
+process.env.OMP_WAIT_POLICY ??= OMP_WAIT_DEFAULT;
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 /** The addon, or one line saying why it cannot load (built for another Node.js, libtorch missing). */
 function loadAddon(): NativeModule {
   const file = findAddon();
+  chooseBlasCore(file);
   try {
     return require(file);
   } catch (e) {

@@ -76,8 +76,21 @@ export const activation = (name: ActivationName, z: Tensor, param = 0) => T(nati
 export const activationDerivative = (name: ActivationName, z: Tensor, param = 0) =>
   T(native.activationDerivative(name, z.h, param));
 
+/** sigma'(z) * t (the activation's exact J^T t) on libtorch's backward kernel. */
+export const activationBackward = (name: ActivationName, t: Tensor, z: Tensor, param = 0) =>
+  T(native.activationBackward(name, t.h, z.h, param));
+
 /** LeakyReLU(h + d) - LeakyReLU(h), fused, exact where h + d and h share a sign. */
 export const leakyReluDiff = (h: Tensor, d: Tensor, slope: number) => T(native.leakyReluDiff(h.h, d.h, slope));
+/** varsigma(h + d) - varsigma(h) for ELU's integral feedback (eq. 27), fused and free of cancellation. */
+export const eluVarsigmaDiff = (h: Tensor, d: Tensor, alpha: number) => T(native.eluVarsigmaDiff(h.h, d.h, alpha));
+/**
+ * LayerNorm's feedback over the last dimension d for an output-space t, given the forward input
+ * and its statistics: exact J^T t (libtorch's LayerNorm backward) or the decomposed form
+ * (gamma t - mean(gamma t)) * rstd (eqs. 30-35), one native pass each.
+ */
+export const layerNormFeedback = (t: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, gamma: Tensor, exact: boolean) =>
+  T(native.layerNormFeedback(t.h, x.h, mean.h, rstd.h, gamma.h, gamma.shape[0], exact));
 
 // ---------- layers ----------
 

@@ -171,7 +171,7 @@ const MLP_COSINE = { kind: 'cosine', tMax: 100, etaMin: 0 } as const;
  * every point is in the report's sweep table). Learned feedbacks update 5 times per batch
  * (FW-DTP's epochs_backward default) with a noise scale of 0.1.
  */
-function mlpMethod(m: CellLabel): Partial<TrainConfig> {
+function mlpMethod(m: CellLabel, d: DatasetName): Partial<TrainConfig> {
   const base = { batchSize: 256, optimizer: MLP_SGD, schedule: MLP_COSINE, augment: false };
   const learned = { ...FB, iterations: 5, lr: 1e-3, sigma: 0.1 };
   switch (m) {
@@ -184,8 +184,12 @@ function mlpMethod(m: CellLabel): Partial<TrainConfig> {
       // lr {0.003, 0.01, 0.03, 0.1, 0.3}: 81.04 / 88.72 / 91.36 / 93.24 / 92.90 % val
       return { ...base, lr: 0.1, beta: 0.1, feedback: FROZEN };
     case 'fwdtp-bn':
-      // lr {0.01, 0.03, 0.1, 0.3, 1}: 90.82 / 93.52 / 94.90 / 94.82 / 92.62 % val
-      return { ...base, lr: 0.1, beta: 0.1, feedback: FROZEN, modelConfig: { norm: 'batch' } };
+      // MNIST: lr {0.01, 0.03, 0.1, 0.3, 1}: 90.82 / 93.52 / 94.90 / 94.82 / 92.62 % val. F-MNIST's own
+      // sweep (5 epochs, 55k/5k) preferred a smaller lr and larger beta: lr {0.01, 0.03, 0.1, 0.3} x
+      // beta {0.03, 0.1, 0.3}, best 85.06 % val at 0.03 / 0.3 against 83.78 at MNIST's 0.1 / 0.1.
+      return d === 'fashion-mnist'
+        ? { ...base, lr: 0.03, beta: 0.3, feedback: FROZEN, modelConfig: { norm: 'batch' } }
+        : { ...base, lr: 0.1, beta: 0.1, feedback: FROZEN, modelConfig: { norm: 'batch' } };
     case 'dtp':
       // lr {0.003, 0.01, 0.03, 0.1, 0.3} at beta 0.1: 47.5 / 84.3 / 90.5 / 92.8 / 92.5 % val (beta 0.5 within 0.1 point)
       return { ...base, lr: 0.1, beta: 0.1, feedback: { ...learned, topTarget: 'gradient' } };
@@ -256,7 +260,7 @@ export function grid(table: TableName, profile: Profile, seeds: number): Cell[] 
   if (table === 'mlp')
     for (const d of ['mnist', 'fashion-mnist', 'cifar10'] as DatasetName[])
       for (const m of ['bp', 'tjml', 'tjml-exact', 'fwdtp', 'fwdtp-bn', 'dtp', 'drl', 'ldrl'] as const) {
-        const s = mlpMethod(m);
+        const s = mlpMethod(m, d);
         add(`mlp-${d}`, d, 'mlp', m, { ...s, modelConfig: { ...MLP_SIZES[d], ...s.modelConfig } });
       }
   return cells;

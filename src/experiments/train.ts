@@ -2,7 +2,7 @@
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, blasInfo, crossEntropy, defaultDevice, gpuName, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { OptimizerSpec, Schedule, Tensor, blasChoice, blasInfo, crossEntropy, defaultDevice, gpuName, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
 import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
@@ -492,7 +492,7 @@ async function runLoop(net: Network, method: Method, s: Splits, l: LoopSpec, o: 
     config: l.config,
     seed: l.seed,
     git: gitCommit(),
-    engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: blasInfo(), ...deviceInfo() }),
+    engine: JSON.stringify({ threads: getNumThreads(), node: process.version, blas: { ...blasInfo(), chosen: blasChoice().source }, ...deviceInfo() }),
   });
   // an unfinished run (running, or stopped by hand) is this process's to train until it returns
   if (run && (run.status === 'running' || run.status === 'stopped')) o.store!.claimRun(run.id);

@@ -4,7 +4,7 @@
 //   hadamard  sigma(sigma'(z) * t)                        (eq. 29);
 //   linear    sigma'(z) * t                               (exact J^T, linear in t);
 //   inverse   sigma^-1(t)                                 (IJML/PJML).
-import { ActivationName, Tensor, activation, activationDerivative, leakyReluDiff, tidy, where } from '../engine';
+import { ActivationName, Tensor, activation, activationBackward, activationDerivative, eluVarsigmaDiff, leakyReluDiff, tidy, where } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
 
 interface Cache {
@@ -24,7 +24,7 @@ export class Activation extends Layer<Cache> {
     this.checkMode(mode);
     switch (mode.activation) {
       case 'linear':
-        return tidy(() => activationDerivative(this.fn, c.z, this.param).mul(t));
+        return activationBackward(this.fn, t, c.z, this.param);
       case 'hadamard':
         return tidy(() => activation(this.fn, activationDerivative(this.fn, c.z, this.param).mul(t), this.param));
       case 'integral':
@@ -45,10 +45,37 @@ export class Activation extends Layer<Cache> {
     if (this.fn === 'identity') return dx.clone();
     return super.forwardDiff(x, dx, c);
   }
-  /** LeakyReLU's varsigma is piecewise linear: its difference is formed without cancellation. */
+  /**
+   * varsigma(h + d) - varsigma(h) formed without cancellation (subtracting two varsigma values
+   * loses float32 precision as beta, and so d, shrinks): piecewise linear for LeakyReLU, piecewise
+   * quadratic for ELU (native kernels), cubic for tanh.
+   */
   override feedbackDiff(h: Tensor, d: Tensor, c: Cache, mode: FeedbackMode, needPoint = true): [Tensor | null, Tensor] {
-    if (mode.activation !== 'integral' || this.fn !== 'leaky_relu') return super.feedbackDiff(h, d, c, mode, needPoint);
-    return [needPoint ? activation('leaky_relu', h, this.param) : null, leakyReluDiff(h, d, this.param)];
+    const diff = mode.activation === 'integral' ? this.varsigmaDiff(h, d) : null;
+    if (!diff) return super.feedbackDiff(h, d, c, mode, needPoint);
+    return [needPoint ? this.varsigma(h) : null, diff];
+  }
+  private varsigmaDiff(h: Tensor, d: Tensor): Tensor | null {
+    switch (this.fn) {
+      case 'leaky_relu':
+        return leakyReluDiff(h, d, this.param);
+      case 'elu':
+        return eluVarsigmaDiff(h, d, this.param);
+      case 'tanh':
+        // varsigma = y - y^3/3 on [-1, 1]: with u = c(h), v = c(h + d) = u + dc (c the clamp,
+        // dc = d exactly inside), varsigma(v) - varsigma(u) = dc (1 - (u^2 + uv + v^2) / 3)
+        return tidy(() => {
+          const u = h.clamp(-1, 1);
+          const inside = h.abs().lt(1);
+          const dc = where(inside, d.maximum(h.neg().sub(1)).minimum(h.neg().add(1)), h.add(d).clamp(-1, 1).sub(u));
+          const v = u.add(dc);
+          return dc.mul(u.square().add(u.mul(v)).add(v.square()).div(-3).add(1));
+        });
+      case 'identity':
+        return d.clone();
+      default:
+        return null;
+    }
   }
   override checkMode(mode: FeedbackMode): void {
     const closed: ActivationName[] = ['leaky_relu', 'elu', 'tanh', 'identity'];

@@ -3,7 +3,7 @@
 //   normalisation with s frozen from the forward pass (G = t / s), then the affine (G = gamma * t):
 //   G(t) = W (gamma * t) / s. It drops the dependence of s on x, an approximation of J^T.
 // exact: J^T t = (1/s) (I - 11^T/d - xh xh^T / d)(gamma * t), xh the normalised input.
-import { Tensor, layerNormStats, ones, tidy, zeros } from '../engine';
+import { Tensor, layerNormFeedback, layerNormStats, ones, tidy, zeros } from '../engine';
 import { FeedbackInit, FeedbackMode, Layer, LearnedFeedback } from './layer';
 
 /** The forward pass's own statistics (free: the LN kernel computes them); x for the exact mode. */
@@ -46,12 +46,10 @@ export class LayerNorm extends Layer<Cache> {
     const [y, mean, rstd] = layerNormStats(x, [this.d], this.gamma, this.beta, this.eps);
     return [y, { x, mean, rstd }];
   }
+  /** One native pass: libtorch's LayerNorm backward (exact) or the decomposed form; standardizeFeedback is the reference (tested). */
   feedback(t: Tensor, c: Cache, mode: FeedbackMode): Tensor {
     this.checkMode(mode);
-    return tidy(() => {
-      const xhat = mode.layerNorm === 'exact' ? c.x.detach().sub(c.mean).mul(c.rstd) : undefined;
-      return standardizeFeedback(t.mul(this.gamma), c.rstd, [-1], xhat);
-    });
+    return layerNormFeedback(t, c.x, c.mean, c.rstd, this.gamma, mode.layerNorm === 'exact');
   }
   override transposeFeedback(mode: FeedbackMode): boolean {
     return mode.layerNorm === 'exact';

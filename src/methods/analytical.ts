@@ -37,6 +37,9 @@ export class AnalyticalTP extends TargetProp {
     });
     this.feedbackFn = (n, h, d, c, vjp) => this.net.blocks[n].feedbackDiff(h, d, c as SequentialCache, this.mode, false, vjp)[1];
   }
+  protected override offsetIsVjp(n: number): boolean {
+    return this.net.blocks[n].transposeFeedback(this.mode);
+  }
   protected override vjpPoints(n: number, cache: unknown): Tensor[] {
     return this.net.blocks[n].vjpPoints(cache as SequentialCache, this.mode);
   }

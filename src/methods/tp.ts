@@ -7,7 +7,8 @@
 // Steps 4 and 5 run together, block by block from the top: block n's local-loss VJP (grad-output
 // d_{n+1}, gradients scaled by -1/(beta B) afterwards) passes through the tensors where its
 // feedback starts with exact J^T layers (a Linear's W^T), and hands the VJP there to the feedback
-// instead of recomputing it. targetOffsets / localGradients do the two steps apart (the reference).
+// instead of recomputing it; a block whose feedback is J^T throughout takes its whole offset
+// from that VJP, at its input (so exact-J^T TJML does BP's FLOPs). targetOffsets / localGradients do the two steps apart (the reference).
 // Targets are carried as offsets d_n = t_n - h_n: with d_n = G_n(h_{n+1} + d_{n+1}) - G_n(h_{n+1})
 // formed by each layer's feedbackDiff, small offsets (small beta) keep their float32 precision.
 // With exact transposed-Jacobian feedback, step 5's gradient equals the BP gradient of mean CE
@@ -30,6 +31,11 @@ export interface ForwardPass {
   /** Block outputs with their (per-block) autograd graphs. */
   outs: Tensor[];
   caches: unknown[];
+  /**
+   * Block n's input as a leaf that requires grad, for blocks whose target offset is the VJP at
+   * their input (see TargetProp.offsetIsVjp); undefined elsewhere.
+   */
+  inputs: (Tensor | undefined)[];
 }
 
 export abstract class TargetProp extends BaseMethod {
@@ -48,6 +54,15 @@ export abstract class TargetProp extends BaseMethod {
   protected vjpPoints(_n: number, _cache: unknown): Tensor[] {
     return [];
   }
+  /**
+   * True when block n's feedback is its exact J^T throughout, so that its target offset
+   * G_n(h + d) - G_n(h) = J_n^T d is the VJP at its input that the local loss's VJP runs anyway:
+   * the step asks autograd for it beside the parameters' gradients (one fused sweep) instead of
+   * recomputing J^T layer by layer.
+   */
+  protected offsetIsVjp(_n: number): boolean {
+    return false;
+  }
   /** Trains feedback on the current forward pass (no-op for analytical / fixed feedback). */
   protected trainFeedback(_fp: ForwardPass): void {}
   /** Whether trainFeedback does work (its time is then reported as feedback time). */
@@ -57,15 +72,18 @@ export abstract class TargetProp extends BaseMethod {
     const hs = [x.detach()];
     const outs: Tensor[] = [];
     const caches: unknown[] = [];
+    const inputs: (Tensor | undefined)[] = [];
     withGrad(() => {
-      for (const b of this.net.blocks) {
-        const [y, c] = b.forward(hs[hs.length - 1]);
+      this.net.blocks.forEach((b, n) => {
+        // a second detached view of h_n, so that hs[n] itself stays out of every graph
+        inputs.push(n >= 1 && this.offsetIsVjp(n) ? hs[n].detach().requiresGrad(true) : undefined);
+        const [y, c] = b.forward(inputs[n] ?? hs[n]);
         outs.push(y);
         caches.push(c);
         hs.push(y.detach());
-      }
+      });
     });
-    return { hs, outs, caches };
+    return { hs, outs, caches, inputs };
   }
 
   /** d_N = -beta (softmax(h_N) - onehot(y)): the output target's offset. */
@@ -115,11 +133,15 @@ export abstract class TargetProp extends BaseMethod {
     d[N] = this.outputOffset(fp.hs[N], y, beta);
     for (let n = N - 1; n >= 0; n--) {
       const ps = this.net.blocks[n].params();
-      const pts = n >= 1 && ps.length ? this.vjpPoints(n, fp.caches[n]) : [];
-      const g = ps.length ? grad([fp.outs[n]], [...ps, ...pts], [d[n + 1]]) : [];
+      const input = n >= 1 ? fp.inputs[n] : undefined;
+      const pts = input ? [input] : n >= 1 && ps.length ? this.vjpPoints(n, fp.caches[n]) : [];
+      const g = ps.length || input ? grad([fp.outs[n]], [...ps, ...pts], [d[n + 1]]) : [];
       noGrad(() => {
         perBlock[n] = ps.map((_, i) => g[i]?.mul(scale) ?? null);
-        if (n >= 1) d[n] = this.offsetBelow(fp, n, d[n + 1], vjpMap(pts, g.slice(ps.length)));
+        if (n === 0) return;
+        // the whole block's J^T d, from the same VJP (fused); else its feedback, given the VJPs at its points
+        const atInput = input ? g[ps.length] : null;
+        d[n] = atInput ?? this.offsetBelow(fp, n, d[n + 1], vjpMap(pts, g.slice(ps.length)));
       });
     }
     return { d, perBlock };
