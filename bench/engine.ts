@@ -9,7 +9,7 @@ import { createMethod } from '../src/methods';
 import { TORCH_ENV } from './torchenv';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
-import { blasInfo, gpuName, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
+import { blasChoice, blasInfo, gpuName, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
 
 // BENCH_DEVICE (or TARGETPROP_DEVICE): both engines run there (a GPU: PyTorch on the same one)
 if (process.env.BENCH_DEVICE) setDefaultDevice(process.env.BENCH_DEVICE);
@@ -70,7 +70,11 @@ function sgemm(): number {
 async function main(): Promise<void> {
   const blas = blasInfo();
   console.log(`device: ${DEVICE}${GPU ? ` (${GPU})` : ''}`);
-  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${blas.name} ${blas.threading ?? ''} ${blas.threads ?? ''} threads, core ${blas.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'auto'})`);
+  const choice = blasChoice();
+  console.log(`sgemm 1024^3: ${sgemm().toFixed(1)} GFLOP/s (${getNumThreads()} threads; BLAS ${blas.name} ${blas.threading ?? ''} ${blas.threads ?? ''} threads, core ${blas.core ?? '?'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'unset'}, chosen: ${choice.source})`);
+  // the calibration behind a 'calibrated' core: each core type's verified SGEMM, as measured when it was made
+  for (const p of choice.probes ?? [])
+    console.log(`  probe ${p.requested ?? '(OpenBLAS own choice)'}: core ${p.core ?? '?'}, ${p.verified ? 'verified' : `not verified${p.error ? ` (${p.error})` : ''}`}${p.gflops ? `, ${p.gflops.toFixed(0)} GFLOP/s` : ''}`);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const ratios: string[] = [];
   if (blas.threading === 'openmp' && DEVICE === 'cpu') {

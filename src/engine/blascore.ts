@@ -151,6 +151,6 @@ export function chooseBlasCore(addon: string): void {
  * libgomp's default wait policy spins idle threads between parallel regions. With every core
  * busy (two runs at one thread each beside a 2-thread run, a shared machine) the spinning
  * threads take the cores the working ones need: measured 3-4x slower steps than at 1 thread.
- * PASSIVE makes them sleep; see `npm run bench:engine` for both policies on this machine.
+ * PASSIVE makes them sleep; `npm run bench:omp` times both policies, idle and loaded (docs/results/bench-omp.md).
  */
 export const OMP_WAIT_DEFAULT = 'PASSIVE';
