@@ -605,6 +605,8 @@ OP(leakyReluDiff) {
   auto &h = T(info, 0), &d = T(info, 1);
   double a64 = D(info, 2);
   float a = static_cast<float>(a64);
+  // checked here too: the op form would broadcast mismatched shapes silently
+  if (!h.sizes().equals(d.sizes())) throw std::invalid_argument("h and d must have the same shape");
   if (!fusable(h, d)) return W(info.Env(), d * a64 + reluDiffOps(h, d) * (1 - a64));
   // Both branches are computed and selected (no jump): with random signs a branch here
   // mispredicts half the time and made this op 15x slower than an add.

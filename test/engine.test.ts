@@ -133,6 +133,9 @@ test('fused leakyReluDiff equals LeakyReLU(h + d) - LeakyReLU(h) computed in flo
     const ref = activation('leaky_relu', h64.add(d64), 0.01).sub(activation('leaky_relu', h64, 0.01));
     assert.ok(maxDiff(got.to('float64'), ref) < 1e-6);
     assert.throws(() => leakyReluDiff(h, randn([3]), 0.01), /same shape/);
+    // float64 takes the libtorch-op form: same formula, same shape check (ops would broadcast)
+    assert.ok(maxDiff(leakyReluDiff(h64, d64, 0.01), ref) < 1e-12);
+    assert.throws(() => leakyReluDiff(h64, randn([1]).to('float64'), 0.01), /same shape/);
   }));
 
 test('layerNormStats returns layerNorm with the mean and 1 / sqrt(biased var + eps) of each row', () =>
