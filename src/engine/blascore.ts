@@ -25,6 +25,8 @@ export interface CoreProbe {
   verified: boolean;
   gflops?: number;
   error?: string;
+  /** The child did not report (crashed, timed out, missing): says nothing about the BLAS itself. */
+  crashed?: boolean;
 }
 
 /** How this process's BLAS core was chosen (recorded with every run). */
@@ -73,7 +75,7 @@ function probe(addon: string, coretype: string | null): CoreProbe {
     return { requested: coretype, ...JSON.parse(line) };
   } catch {
     const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').pop()}`);
-    return { requested: coretype, verified: false, error: why };
+    return { requested: coretype, verified: false, error: why, crashed: true };
   }
 }
 
@@ -129,13 +131,17 @@ export function chooseBlasCore(addon: string): void {
     else for (const [name, needs] of CANDIDATES) if (needs.every((f) => cpu.flags.has(f))) probes.push(probe(addon, name));
     const best = note ? undefined : pickCore(probes);
     cached = { key, coretype: best?.requested ?? null, probes, note };
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}`;
-      fs.writeFileSync(tmp, JSON.stringify(cached, null, 1));
-      fs.renameSync(tmp, file);
-    } catch {
-      /* a read-only home: calibrate again next time */
+    // a probe child that never reported (killed on a loaded machine, run from sources without the
+    // compiled probe) is no verdict on this BLAS: try again next start instead of caching it
+    if (!own.crashed) {
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}`;
+        fs.writeFileSync(tmp, JSON.stringify(cached, null, 1));
+        fs.renameSync(tmp, file);
+      } catch {
+        /* a read-only home: calibrate again next time */
+      }
     }
     if (best && best.requested)
       process.stderr.write(
