@@ -270,7 +270,7 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
       const cells = selectCells(grid(what, profile, seeds), a).map((c) => (device ? { ...c, config: { ...c.config, device } } : c));
       const b = budgetOf(what, profile);
       console.log(`${what} (${profile} profile): ${cells.length} runs, ${b.epochs} epoch(s)` +
-        (b.trainSubset ? `, first ${b.trainSubset} train / ${b.testSubset} test images (reduced budget: not the paper's numbers)` : ', full data'));
+        (b.trainSubset ? `, first ${b.trainSubset} train images / ${b.testSubset ? `first ${b.testSubset}` : 'all'} test images (reduced budget: not the paper's numbers)` : ', full data'));
       cells.forEach((c) => validateConfig({ ...TRAIN_DEFAULTS, ...c.config }));
       // every dataset the grid needs is found and verified before the first run (loads are memoised,
       // so training reuses them): a missing CIFAR-10 must not surface hours into Table 1
