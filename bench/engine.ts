@@ -1,12 +1,10 @@
 // npm run bench:engine: BP training steps on LeNet and the 5-block VGG, here and in PyTorch
-// (bench/reference/torch_step.py, Debian python3-torch), alternated in one invocation; prints
+// (bench/reference/torch_methods.py, Debian python3-torch), alternated in one invocation; prints
 // img/s for both and the ratio (ours / PyTorch). Needs Debian python3-torch (`apt-get install python3-torch`; PYTHON overrides the interpreter).
 // Under an OpenMP OpenBLAS it also times SGEMM and a Mixer BP step with OpenBLAS at one thread
 // against all threads, alternated in this process: what sharing libtorch's pool buys.
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import { createMethod } from '../src/methods';
-import { TORCH_ENV } from './torchenv';
+import { torchSecondsPerImage } from './torchref';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
 import { blasChoice, blasInfo, gpuName, defaultDevice, getNumThreads, manualSeed, matmul, now, randn, setBlasThreads, setDefaultDevice, tensor, tidy, tick } from '../src/engine';
@@ -40,14 +38,8 @@ async function ours(model: string): Promise<number> {
   return ips;
 }
 
-function torchRef(model: string): number {
-  const script = path.join(__dirname, '..', '..', 'bench', 'reference', 'torch_step.py');
-  const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, model === 'lenet' ? 'lenet' : 'vgg', String(BATCH), String(STEPS[model]), String(getNumThreads()), DEVICE], {
-    encoding: 'utf8',
-    env: { ...process.env, ...TORCH_ENV },
-  });
-  return Number(out.trim());
-}
+/** PyTorch's img/s for the same BP step. */
+const torchRef = (model: string) => 1 / torchSecondsPerImage(model, 'bp', BATCH, STEPS[model], getNumThreads(), DEVICE);
 
 /** 1024^3 SGEMM through the engine (OpenBLAS), GFLOP/s, median of 10. */
 function sgemm(): number {

@@ -6,10 +6,8 @@
 // On LeNet, Simplified-VGG and the Mixer, PyTorch's BP and its cheapest exact TJML-DTP step (one
 // VJP per block, bench/reference/torch_methods.py; Debian python3-torch) run in the same rounds,
 // at the same thread count and batch; BENCH_TORCH=0 leaves them out.
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import { createMethod, MethodName } from '../src/methods';
-import { TORCH_ENV } from './torchenv';
+import { torchAvailable, torchSecondsPerImage } from './torchref';
 import { buildModel } from '../src/models';
 import { median } from '../src/experiments/stats';
 import { manualSeed, now, randn, tensor, tick, getNumThreads, OptimizerSpec, defaultDevice, setDefaultDevice, blasInfo, blasChoice } from '../src/engine';
@@ -35,22 +33,13 @@ const batchOf = (method: MethodName) => Number(process.env.BENCH_BATCH ?? cellOf
 
 /** PyTorch rows: 'torch bp' and 'torch tjml-exact' (one VJP per block), where the reference has the model. */
 const TORCH_MODELS = ['lenet', 'simple-vgg', 'mixer'];
-const torchRows = process.env.BENCH_TORCH !== '0' && TORCH_MODELS.includes(model) && torchAvailable() ? (['bp', 'tjml-exact'] as const) : [];
-function torchAvailable(): boolean {
-  try {
-    execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.log('(PyTorch reference left out: no python3-torch; apt-get install python3-torch, or PYTHON=...)');
-    return false;
-  }
+const torchRows = process.env.BENCH_TORCH !== '0' && TORCH_MODELS.includes(model) && torchReady() ? (['bp', 'tjml-exact'] as const) : [];
+function torchReady(): boolean {
+  if (torchAvailable()) return true;
+  console.log('(PyTorch reference left out: no python3-torch; apt-get install python3-torch, or PYTHON=...)');
+  return false;
 }
-function torchStep(method: 'bp' | 'tjml-exact'): number {
-  const script = path.join(__dirname, '..', '..', 'bench', 'reference', 'torch_methods.py');
-  const args = [script, model, method, String(batchOf(method)), String(steps), String(getNumThreads()), defaultDevice()];
-  const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', args, { encoding: 'utf8', env: { ...process.env, ...TORCH_ENV } });
-  return Number(out.trim());
-}
+const torchStep = (method: 'bp' | 'tjml-exact') => torchSecondsPerImage(model, method, batchOf(method), steps, getNumThreads(), defaultDevice());
 
 async function timeStep(method: MethodName): Promise<number> {
   const c = cellOf(method);
