@@ -337,6 +337,32 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   store.close();
 });
 
+test('report: its top says how TJML-DTP compares with LDRL at one budget and which baselines miss the published bar', () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS: number, threads = 1) => {
+    const cfg = { ...TRAIN_DEFAULTS, ...c };
+    const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads }) });
+    store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: imgPerS, diagnostics: '{}' }, null);
+    store.finishRun(r.id, 'done', acc, acc);
+  };
+  const cell = (m: string, d: string) => grid('mlp', 'full', 3).filter((c) => c.label === m && c.config.data === d);
+  for (const c of cell('tjml', 'mnist')) add(c.config.name!, c.config, 0.98 + 0.001 * (c.config.seed ?? 0), 100); // mean 98.1
+  add(cell('ldrl', 'mnist')[0].config.name!, cell('ldrl', 'mnist')[0].config, 0.975, 10);
+  add(cell('ldrl', 'fashion-mnist')[0].config.name!, cell('ldrl', 'fashion-mnist')[0].config, 0.8, 5, 2); // 2 threads: no pair
+  add(cell('tjml', 'fashion-mnist')[0].config.name!, cell('tjml', 'fashion-mnist')[0].config, 0.88, 50);
+  add(cell('bp', 'mnist')[0].config.name!, cell('bp', 'mnist')[0].config, 0.982, 200);
+  add(cell('fwdtp', 'mnist')[0].config.name!, cell('fwdtp', 'mnist')[0].config, 0.9615, 100); // Kao 97.20: -1.05
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const top = md.split('## What the comparison shows')[1].split('## Summary')[0];
+  assert.match(top, /in 1 setting TJML-DTP's test accuracy minus LDRL's is \+0\.60 points, and TJML-DTP trains 10\.0x faster per image/);
+  assert.match(top, /- mlp-mnist \(mlp, full budget, 1 thread\): TJML-DTP 98\.10 \[3 seeds\] vs LDRL 97\.50 \(\+0\.60 points\), 10\.0x LDRL's speed per training image; BP 98\.20/);
+  assert.match(top, /no LDRL run at TJML-DTP's budget yet: mlp-fashion-mnist \(mlp full\)/, 'an LDRL run at another thread count is no pair');
+  assert.match(top, /1 of 3 baseline rows reach it; short: ldrl on mlp-fashion-mnist \(-3\.60\), fwdtp on mlp-mnist \(-1\.05\), with the tuning tried/);
+  assert.match(top, /Not run at the full budget yet: fwdtp-bn on mlp-mnist, drl on mlp-mnist, /);
+  store.close();
+});
+
 test("report: a run's epoch time is the median over its epochs, so one slowed epoch does not move it", () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));

@@ -193,6 +193,76 @@ export function renderSummary(aggs: Agg[], sections: string[]): string {
   return out.join('\n');
 }
 
+/** Of a cell's groups, the one its grid ran: the most seeds, then the best test accuracy. */
+const mainGroup = (gs: Agg[]) => [...gs].sort((a, b) => b.seeds - a.seeds || mean(b.test) - mean(a.test))[0];
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+
+/**
+ * The report's opening lines: what the comparison shows. Per setting where TJML-DTP and LDRL ran
+ * at one budget and thread count, their accuracies and TJML-DTP's speed per image against LDRL
+ * (the paper's claim: LDRL's accuracy at a fraction of its cost), with BP beside them; then how the
+ * baselines stand against Kao et al.'s MLP numbers (bar: published mean minus 1 point).
+ */
+export function renderFindings(aggs: Agg[]): string {
+  const out: string[] = [];
+  const cells = aggs.filter((a) => a.table !== 'sweep' && a.table !== 'runs');
+  const settings = [...new Set(cells.map((a) => `${a.table}|${a.profile}|${a.row}`))];
+  const pairs: { gap: number; speed: number }[] = [];
+  const lines: string[] = [];
+  const noLdrl: string[] = [];
+  for (const s of settings) {
+    const [t, prof, row] = s.split('|');
+    const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && a.row === row && a.method === m);
+    const tjs = of('tjml');
+    if (!tjs.length) continue;
+    const tj = mainGroup(tjs);
+    const ldrls = of('ldrl').filter((a) => a.threads === tj.threads);
+    if (!ldrls.length) {
+      noLdrl.push(`${row} (${t} ${prof})`);
+      continue;
+    }
+    const ld = mainGroup(ldrls);
+    const bps = of('bp');
+    const bp = bps.length ? mainGroup(bps) : undefined;
+    const gap = 100 * (mean(tj.test) - mean(ld.test));
+    const speed = mean(ld.msPerImage) / mean(tj.msPerImage);
+    pairs.push({ gap, speed });
+    const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
+    lines.push(
+      `- ${row} (${t}, ${prof} budget, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
+        (bp ? `; BP ${(100 * mean(bp.test)).toFixed(2)}${n(bp)}` : ''),
+    );
+  }
+  if (pairs.length) {
+    const range = (xs: number[], f: (x: number) => string) => {
+      const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+      return lo === hi ? f(lo) : `${f(lo)} to ${f(hi)}`;
+    };
+    out.push(
+      `**TJML-DTP vs LDRL at equal budget** (test accuracy %, same epochs, data and thread count): in ${pairs.length} setting${pairs.length > 1 ? 's' : ''} TJML-DTP's test accuracy minus LDRL's is ${range(pairs.map((p) => p.gap), signed)} points, and TJML-DTP trains ${range(pairs.map((p) => p.speed), (x) => x.toFixed(1))}x faster per image.`,
+      '',
+      ...lines,
+    );
+    if (noLdrl.length) out.push(`- no LDRL run at TJML-DTP's budget yet: ${noLdrl.join(', ')}`);
+    out.push('');
+  }
+  const base = cells.filter((a) => a.table === 'mlp' && a.profile === 'full' && a.method !== 'bp' && PUBLISHED_MLP[a.row]?.[a.method]);
+  const groups = [...new Set(base.map((a) => `${a.row}|${a.method}`))].map((k) => mainGroup(base.filter((a) => `${a.row}|${a.method}` === k)));
+  if (groups.length) {
+    const d = (a: Agg) => 100 * mean(a.test) - PUBLISHED_MLP[a.row][a.method][0];
+    const short = groups.filter((a) => d(a) < -1).sort((a, b) => d(a) - d(b));
+    const missing = Object.entries(PUBLISHED_MLP).flatMap(([row, ms]) => Object.keys(ms).filter((m) => m !== 'bp' && !groups.some((a) => a.row === row && a.method === m)).map((m) => `${m} on ${row}`));
+    out.push(
+      `**Baselines against Kao et al.'s MLP re-runs** (bar: published mean minus 1 point): ${groups.length - short.length} of ${groups.length} baseline rows reach it` +
+        (short.length ? `; short: ${short.map((a) => `${methodLabel(a)} on ${a.row} (${signed(d(a))})`).join(', ')}, with the tuning tried in the sweep table below.` : '.') +
+        (missing.length ? ` Not run at the full budget yet: ${missing.join(', ')}.` : ''),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
 /** Markdown table for one table name (and profile), rows x methods, with speed relative to LDRL. */
 export function renderTable(aggs: Agg[], table: string, profile?: string): string {
   const rows = aggs.filter((a) => a.table === table && (!profile || a.profile === profile));
@@ -339,6 +409,8 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
     const [ty, py] = y.split('|');
     return tx.localeCompare(ty) || order.indexOf(px) - order.indexOf(py);
   });
+  const findings = renderFindings(aggs);
+  if (findings) md.push('## What the comparison shows', '', findings);
   if (sections.length) md.push('## Summary', '', 'Test accuracy % (last epoch; mean over seeds), best first; published numbers: the paper\'s TJML-DTP (Tables 1-4) and Kao et al. 2024 (MLP table).', '', renderSummary(aggs, sections));
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
