@@ -181,6 +181,7 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.match(run('reproduce', 'table1', '--methods', 'tjml,nope').out, /--methods: nope not in this table/);
   assert.match(run('reproduce', 'table2', '--data', 'mnist').out, /--data: mnist not in this table \(it has cifar10\)/);
   assert.match(run('reproduce', 'table1', '--bogus').out, /unknown option '--bogus'/);
+  assert.match(run('reproduce', 'mlp', '--epochs', '0').out, /--epochs expects a whole number >= 1, got '0'/);
   assert.match(run('train', '--model-config', '{norm}').out, /--model-config expects a JSON object such as/);
   assert.match(run('train', '--model-config', '{"norm":"bn"}').out, /model 'lenet' field 'norm' must be one of none, batch, got 'bn'/);
   assert.match(run('train', '--model', 'mixer', '--model-config', '{"hidden":8}').out, /model 'mixer' has no config field 'hidden'/);
@@ -257,6 +258,25 @@ test('a sweep runs lr x beta as stored runs on a validation split, ranks them, a
   const lines = renderSweeps(aggregate(store), { row, method }).trim().split('\n');
   assert.equal(lines.length, 2 + 5);
   assert.match(lines.at(-1)!, /\| 1000000 \| 0.5 \| .*\| diverged \|/, 'diverged points are listed, last');
+  store.close();
+});
+
+test('reproduce --epochs runs a grid cell at a reduced budget, reported apart from the profile it came from', () => {
+  const dir = tmp();
+  const out = execFileSync(process.execPath, [CLI, 'reproduce', 'table1', '--profile', 'quick', '--methods', 'bp', '--data', 'mnist', '--epochs', '1', '--results', dir, '--quiet'], {
+    encoding: 'utf8',
+    env: { ...process.env, TARGETPROP_THREADS: '1' },
+  });
+  assert.match(out, /table1 \(quick profile, 1 epochs instead of 2: reported under other budgets\): 1 runs/);
+  assert.match(out, /\| lenet-mnist \| bp \| 1 \| .*\| 1 ep, train 2000, /, 'the printed row names its budget');
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const [r] = store.runs();
+  assert.equal(r.name, 'table1/lenet-mnist/bp');
+  assert.equal(JSON.parse(r.config).epochs, 1);
+  assert.equal(store.epochs(r.id).length, 1);
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  assert.match(md, /## table1: other budgets/);
+  assert.doesNotMatch(md, /## table1: quick profile/, 'never beside the profile\'s own rows');
   store.close();
 });
 
