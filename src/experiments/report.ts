@@ -169,7 +169,7 @@ function publishedMean(table: string, row: string, method: string): number | und
  * first) with its distance to the published number where there is one, and TJML-DTP's training
  * speed per image against LDRL's at the same thread count.
  */
-export function renderSummary(aggs: Agg[], sections: string[]): string {
+export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[] = []): string {
   const out: string[] = [];
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
@@ -186,11 +186,35 @@ export function renderSummary(aggs: Agg[], sections: string[]): string {
       const tj = rs.find((a) => a.method === 'tjml');
       const ld = tj && rs.find((a) => a.method === 'ldrl' && a.threads === tj.threads);
       const speed = tj && ld ? `; TJML-DTP trains ${(mean(ld.msPerImage) / mean(tj.msPerImage)).toFixed(1)}x faster per image than LDRL (${tj.threads})` : '';
-      out.push(`- ${row}: ${cells.join(', ')}${speed}`);
+      const blown = blownUp.filter((b) => b.table === t && b.profile === prof && b.row === row && !rs.some((a) => a.method === b.method));
+      const lost = blown.length ? `; ${blown.map((b) => `${b.method} ${b.status} (epoch ${b.epochs + 1})`).join(', ')}` : '';
+      out.push(`- ${row}: ${cells.join(', ')}${lost}${speed}`);
     }
     out.push('');
   }
   return out.join('\n');
+}
+
+/** A grid run that diverged or failed: in no table, but the report says so where its cell would be. */
+interface BlownUp {
+  table: string;
+  profile: string;
+  row: string;
+  method: string;
+  status: string;
+  /** Epochs it finished before it stopped. */
+  epochs: number;
+}
+
+const blownUpStatus = (status: string) => status === 'diverged' || status === 'failed';
+
+function blownUpRuns(store: Store): BlownUp[] {
+  return store.runs().flatMap((r) => {
+    const parts = r.name.split('/');
+    if (!blownUpStatus(r.status) || parts.length !== 3 || !isTable(parts[0])) return [];
+    const [table, row, method] = parts;
+    return [{ table, row, method, status: r.status, profile: profileOf(table, JSON.parse(r.config) as TrainConfig), epochs: store.epochs(r.id).length }];
+  });
 }
 
 /** Of a cell's groups, the one its grid ran: the most seeds, then the best test accuracy. */
@@ -204,7 +228,7 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
  * (the paper's claim: LDRL's accuracy at a fraction of its cost), with BP beside them; then how the
  * baselines stand against Kao et al.'s MLP numbers (bar: published mean minus 1 point).
  */
-export function renderFindings(aggs: Agg[]): string {
+export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const out: string[] = [];
   const cells = aggs.filter((a) => a.table !== 'sweep' && a.table !== 'runs');
   const settings = [...new Set(cells.map((a) => `${a.table}|${a.profile}|${a.row}`))];
@@ -219,7 +243,8 @@ export function renderFindings(aggs: Agg[]): string {
     const tj = mainGroup(tjs);
     const ldrls = of('ldrl').filter((a) => a.threads === tj.threads);
     if (!ldrls.length) {
-      noLdrl.push(`${row} (${t} ${prof})`);
+      const b = blownUp.find((x) => x.table === t && x.profile === prof && x.row === row && x.method === 'ldrl');
+      noLdrl.push(`${row} (${t} ${prof}${b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : ''})`);
       continue;
     }
     const ld = mainGroup(ldrls);
@@ -244,7 +269,7 @@ export function renderFindings(aggs: Agg[]): string {
       '',
       ...lines,
     );
-    if (noLdrl.length) out.push(`- no LDRL run at TJML-DTP's budget yet: ${noLdrl.join(', ')}`);
+    if (noLdrl.length) out.push(`- no finished LDRL run at TJML-DTP's budget yet: ${noLdrl.join(', ')}`);
     out.push('');
   }
   const base = cells.filter((a) => a.table === 'mlp' && a.profile === 'full' && a.method !== 'bp' && PUBLISHED_MLP[a.row]?.[a.method]);
@@ -409,9 +434,10 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
     const [ty, py] = y.split('|');
     return tx.localeCompare(ty) || order.indexOf(px) - order.indexOf(py);
   });
-  const findings = renderFindings(aggs);
+  const blownUp = blownUpRuns(store);
+  const findings = renderFindings(aggs, blownUp);
   if (findings) md.push('## What the comparison shows', '', findings);
-  if (sections.length) md.push('## Summary', '', 'Test accuracy % (last epoch; mean over seeds), best first; published numbers: the paper\'s TJML-DTP (Tables 1-4) and Kao et al. 2024 (MLP table).', '', renderSummary(aggs, sections));
+  if (sections.length) md.push('## Summary', '', 'Test accuracy % (last epoch; mean over seeds), best first; published numbers: the paper\'s TJML-DTP (Tables 1-4) and Kao et al. 2024 (MLP table).', '', renderSummary(aggs, sections, blownUp));
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
     const title =
@@ -480,6 +506,14 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
       '',
       renderRuns(store, undefined, unfinished),
       ...unfinishedFigures(store, outDir),
+    );
+  if (blownUp.length)
+    md.push(
+      '## Diverged and failed grid runs',
+      '',
+      "Grid cells whose run blew up (loss over 10x its first loss) or failed, with where and what its note says to lower: in no table above, and listed here so that no cell is hidden. A cell rerun at a tuned setting appears in its table beside it.",
+      '',
+      renderRuns(store, undefined, (s, name) => blownUpStatus(s) && isTable(name.split('/')[0]) && name.split('/').length === 3),
     );
   if (store.runs().some((r) => r.status === 'retired'))
     md.push(

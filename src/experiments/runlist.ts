@@ -48,8 +48,8 @@ export const unfinished = (status: string) => status === 'running' || status ===
  * A markdown table of the stored runs whose name contains `filter` (all when omitted); with
  * `only`, just the runs whose status passes it (the report's unfinished and retired lists).
  */
-export function renderRuns(store: Store, filter?: string, only?: (status: string) => boolean): string {
-  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!only || only(r.status)));
+export function renderRuns(store: Store, filter?: string, only?: (status: string, name: string) => boolean): string {
+  const rows = store.runs().filter((r) => (!filter || r.name.includes(filter)) && (!only || only(r.status, r.name)));
   if (!rows.length) return filter ? `No runs whose name contains '${filter}'.\n` : 'No runs stored yet.\n';
   const out = [
     '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started | settings that differ |',
@@ -66,7 +66,7 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
     const best = eps.reduce((b, e) => Math.max(b, e.test_acc), -Infinity);
     // an unfinished run whose epochs stopped short was interrupted (or is still going)
     const why = (r.note ?? '-').replace(/\|/g, '\\|');
-    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' || r.status === 'retired' || (r.status === 'diverged' && r.note) ? `${r.status}: ${why}` : r.status;
+    const status = r.status === 'running' ? 'unfinished (resumes)' : r.status === 'stopped' || r.status === 'retired' || ((r.status === 'diverged' || r.status === 'failed') && r.note) ? `${r.status}: ${why}` : r.status;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     // epochs still to train x the median epoch so far (training only: evaluation adds a little)
     const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map((e) => e.forward_s + e.feedback_s))) : '-';
