@@ -178,7 +178,8 @@ export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[
     for (const row of [...new Set(rows.map((a) => a.row))]) {
       const rs = rows.filter((a) => a.row === row).sort((a, b) => mean(b.test) - mean(a.test));
       const cells = rs.map((a) => {
-        const p = publishedMean(t, row, a.method);
+        // a published number is a full-budget result: reduced budgets are not held against it
+        const p = prof === 'full' ? publishedMean(t, row, a.method) : undefined;
         const acc = 100 * mean(a.test);
         const d = p === undefined ? '' : ` (published ${p.toFixed(2)}: ${acc - p >= 0 ? '+' : ''}${(acc - p).toFixed(2)})`;
         return `${methodLabel(a)} ${acc.toFixed(2)}${a.seeds > 1 ? ` [${a.seeds} seeds]` : ''}${d}`;
@@ -306,7 +307,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     const mark = !same && other ? '†' : '';
     borrowed ||= !!mark;
     const speed = ldrl ? `x${(mean(ldrl.msPerImage) / mean(r.msPerImage)).toFixed(2)}${mark}` : '-';
-    const paper = published(table, r.row, r.method);
+    const paper = r.profile === 'full' ? published(table, r.row, r.method) : '';
     out.push(
       `| ${r.row} | ${methodLabel(r)} | ${r.seeds} | ${pct(r.train)} | ${pct(r.test)} | ${(100 * mean(r.bestTest)).toFixed(2)} | ${paper} | ${mean(r.epochS).toFixed(1)} | ${mean(r.msPerImage).toFixed(3)} | ${mean(r.feedbackS).toFixed(1)} | ${speed} | ${r.budget} |`,
     );
