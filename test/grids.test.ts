@@ -66,4 +66,9 @@ test("train's defaults per model and method are the grids' settings, budget excl
   assert.equal(tunedDefaults('mlp', 'dtp')!.table, 'mlp', "the MLP table's tuned DTP");
   assert.equal(tunedDefaults('mlp', 'dtp')!.settings.lr, cell('mlp', 'mlp', 'dtp').lr);
   assert.equal(tunedDefaults('simple-vgg', 'dtp'), null);
+  // LeNet's LDRL was re-tuned on digits (CIFAR-10's forward lr diverged on MNIST): train picks the dataset's cell
+  assert.equal(tunedDefaults('lenet', 'ldrl', 'mnist')!.settings.lr, grid('table1', 'full', 1).find((c) => c.label === 'ldrl' && c.config.data === 'mnist')!.config.lr);
+  assert.equal(tunedDefaults('lenet', 'ldrl', 'cifar10')!.settings.lr, grid('table1', 'full', 1).find((c) => c.label === 'ldrl' && c.config.data === 'cifar10')!.config.lr);
+  assert.notEqual(tunedDefaults('lenet', 'ldrl', 'mnist')!.settings.lr, tunedDefaults('lenet', 'ldrl', 'cifar10')!.settings.lr);
+  assert.equal(tunedDefaults('simple-vgg', 'bp', 'mnist')!.data, 'cifar10', 'a dataset the grid does not run falls back to its cell');
 });

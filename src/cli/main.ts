@@ -136,10 +136,10 @@ function withGridSettings(flags: Partial<TrainConfig>): Partial<TrainConfig> {
   const model = flags.model ?? TRAIN_DEFAULTS.model;
   const method = flags.method ?? TRAIN_DEFAULTS.method;
   if (!isMethod(method)) return flags; // validateConfig names the bad method
-  const tuned = tunedDefaults(model, method);
+  const tuned = tunedDefaults(model, method, flags.data ?? TRAIN_DEFAULTS.data);
   console.log(
     tuned
-      ? `settings: ${method} on ${model} as in the ${tuned.table} grid (src/experiments/grids.ts); flags and --config override them`
+      ? `settings: ${method} on ${model} as in the ${tuned.table} grid's ${tuned.data} cell (src/experiments/grids.ts); flags and --config override them`
       : `settings: no grid runs ${method} on ${model}; generic defaults (tune them with \`targetprop sweep\`)`,
   );
   return { ...tuned?.settings, ...flags };
