@@ -273,6 +273,7 @@ test('reproduce --epochs runs a grid cell at a reduced budget, reported apart fr
   const [r] = store.runs();
   assert.equal(r.name, 'table1/lenet-mnist/bp');
   assert.equal(JSON.parse(r.config).epochs, 1);
+  assert.equal(JSON.parse(r.config).schedule.tMax, 43, "the cosine schedule's 85 of 2 epochs, scaled to 1");
   assert.equal(store.epochs(r.id).length, 1);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
   assert.match(md, /## table1: other budgets/);

@@ -129,6 +129,18 @@ export function configFromArgs(a: Args): Partial<TrainConfig> {
 }
 
 /**
+ * A grid cell cut to `epochs` of its profile's `full` epochs: a cosine schedule keeps its shape
+ * (its length and warmup scaled by the same ratio), so a 10-epoch cell of a 100-epoch grid anneals
+ * to its floor as the full run does instead of stopping at 97 % of its lr.
+ */
+function shortened(c: Partial<TrainConfig>, epochs: number, full: number): Partial<TrainConfig> {
+  const s = c.schedule;
+  if (s?.kind !== 'cosine') return { epochs };
+  const scale = (n: number) => Math.max(1, Math.round((n * epochs) / full));
+  return { epochs, schedule: { ...s, tMax: scale(s.tMax), ...(s.warmup ? { warmup: Math.min(scale(s.warmup), epochs - 1) } : {}) } };
+}
+
+/**
  * The grid's settings for the model and method the flags name (lr, beta, batch, optimizer,
  * feedback), under the flags: `train` and a plain `sweep` start from what the paper grids use.
  */
@@ -274,7 +286,7 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
       // sit under "other budgets", their budget column naming the epochs, never beside full rows
       const cells = selectCells(grid(what, profile, seeds), a).map((c) => ({
         ...c,
-        config: { ...c.config, ...(device ? { device } : {}), ...(epochs !== undefined ? { epochs } : {}) },
+        config: { ...c.config, ...(device ? { device } : {}), ...(epochs !== undefined ? shortened(c.config, epochs, b.epochs) : {}) },
       }));
       const reduced = epochs !== undefined && epochs !== b.epochs;
       console.log(`${what} (${profile} profile${reduced ? `, ${epochs} epochs instead of ${b.epochs}: reported under other budgets` : ''}): ${cells.length} runs, ${epochs ?? b.epochs} epoch(s)` +

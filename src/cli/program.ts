@@ -111,7 +111,7 @@ Runs are stored in DIR/runs.sqlite (default ./results); rerunning the same confi
     .argument('<grid>', `${TABLES.join(', ')} or figure2`)
     .option('--profile <name>', `budget: ${PROFILES.join(', ')}`, 'quick')
     .option('--seeds <n>', 'seeds per cell (default 5 for full, else 1)')
-    .option('--epochs <n>', "a reduced budget: this many epochs instead of the profile's (the schedule follows; reported under other budgets)")
+    .option('--epochs <n>', "a reduced budget: this many epochs instead of the profile's (a cosine schedule is scaled to it; reported under other budgets)")
     .option('--methods <list>', 'only these methods (or grid variants), comma separated')
     .option('--data <list>', 'only these datasets, comma separated')
     .option('--device <name>', DEVICE_HELP)
