@@ -37,6 +37,15 @@ interface Agg {
   variant?: string;
 }
 
+/** A grid run's name ('table1/lenet-mnist/ldrl') as [table, row, cell label]; null for sweeps and other runs. */
+function gridCell(name: string): [string, string, string] | null {
+  const p = name.split('/');
+  return p.length === 3 && isTable(p[0]) ? [p[0], p[1], p[2]] : null;
+}
+
+/** A run that blew up (loss over 10x its first) or failed: sweeps list it as a point, grids in their own section. */
+const blownUpStatus = (status: string) => status === 'diverged' || status === 'failed';
+
 /** TJML-DTP test accuracy reported in the paper (Tables 1-4; 5 seeds), for comparison only. */
 export const PAPER_TJML: Record<string, number> = {
   'lenet-mnist': 99.3,
@@ -98,14 +107,11 @@ export function aggregate(store: Store): Agg[] {
   for (const r of store.runs()) {
     const parts = r.name.split('/');
     // diverged sweep points are listed too (as diverged): where a method blows up is a result
-    if (r.status !== 'done' && !((r.status === 'failed' || r.status === 'diverged') && parts[0] === 'sweep')) continue;
+    if (r.status !== 'done' && !(blownUpStatus(r.status) && parts[0] === 'sweep')) continue;
     const c = JSON.parse(r.config) as TrainConfig;
     const [table, row] =
-      parts.length === 3 && isTable(parts[0])
-        ? parts
-        : parts[0] === 'sweep' && parts.length === 4
-          ? ['sweep', `${parts[1]}/${parts[2]}`]
-          : ['runs', `${c.model}-${c.data}`];
+      gridCell(r.name) ??
+      (parts[0] === 'sweep' && parts.length === 4 ? ['sweep', `${parts[1]}/${parts[2]}`] : ['runs', `${c.model}-${c.data}`]);
     const profile = table === 'sweep' ? 'tuning' : profileOf(table, c);
     // a grid cell's (or its sweep's) label: the method, or a variant of it (table1's 'fwdtp-bn')
     const method = table === 'runs' ? c.method : parts[parts.length - 1];
@@ -207,13 +213,11 @@ interface BlownUp {
   epochs: number;
 }
 
-const blownUpStatus = (status: string) => status === 'diverged' || status === 'failed';
-
 function blownUpRuns(store: Store): BlownUp[] {
   return store.runs().flatMap((r) => {
-    const parts = r.name.split('/');
-    if (!blownUpStatus(r.status) || parts.length !== 3 || !isTable(parts[0])) return [];
-    const [table, row, method] = parts;
+    const cell = gridCell(r.name);
+    if (!blownUpStatus(r.status) || !cell) return [];
+    const [table, row, method] = cell;
     return [{ table, row, method, status: r.status, profile: profileOf(table, JSON.parse(r.config) as TrainConfig), epochs: store.epochs(r.id).length }];
   });
 }
@@ -514,7 +518,7 @@ export function writeReport(store: Store, outDir: string, figure2?: TimingRow[],
       '',
       "Grid cells whose run blew up (loss over 10x its first loss) or failed, with where and what its note says to lower: in no table above, and listed here so that no cell is hidden. A cell rerun at a tuned setting appears in its table beside it.",
       '',
-      renderRuns(store, undefined, (s, name) => blownUpStatus(s) && isTable(name.split('/')[0]) && name.split('/').length === 3),
+      renderRuns(store, undefined, (s, name) => blownUpStatus(s) && !!gridCell(name)),
     );
   if (store.runs().some((r) => r.status === 'retired'))
     md.push(
