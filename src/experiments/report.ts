@@ -87,6 +87,16 @@ function profileOf(table: string, c: TrainConfig): string {
   return same(b.full) ? 'full' : same(b.medium) ? 'medium' : same(b.quick) ? 'quick' : 'custom';
 }
 
+/**
+ * A setting as the summary and the opening lines name it: the row, and under other budgets
+ * ('custom', where runs of several budgets meet) the budget too, so only equal budgets compare.
+ */
+function settingOf(profile: string, row: string, c: TrainConfig): string {
+  return profile === 'custom' ? `${row} (${c.epochs} ep, train ${c.trainSubset ?? 'all'}, test ${c.testSubset ?? 'all'})` : row;
+}
+const settingOfAgg = (a: Agg) => settingOf(a.profile, a.row, a.config);
+const profileTitle = (t: string, prof: string) => (prof === 'custom' ? `${t}, other budgets` : `${t}, ${prof} budget`);
+
 /** One line per method: a per-block diagnostic at its last epoch, blocks without a value (block 0's unused feedback) left out. */
 function lastEpochPerBlock(rs: Agg[], key: 'tjml' | 'alignment', f: (y: number) => number = (y) => y) {
   return rs
@@ -180,9 +190,10 @@ export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[
   for (const sec of sections) {
     const [t, prof] = sec.split('|');
     const rows = aggs.filter((a) => a.table === t && a.profile === prof);
-    out.push(`**${t}, ${prof} budget**`, '');
-    for (const row of [...new Set(rows.map((a) => a.row))]) {
-      const rs = rows.filter((a) => a.row === row).sort((a, b) => mean(b.test) - mean(a.test));
+    out.push(`**${profileTitle(t, prof)}**`, '');
+    for (const setting of [...new Set(rows.map(settingOfAgg))]) {
+      const rs = rows.filter((a) => settingOfAgg(a) === setting).sort((a, b) => mean(b.test) - mean(a.test));
+      const row = rs[0].row;
       const cells = rs.map((a) => {
         // a published number is a full-budget result: reduced budgets are not held against it
         const p = prof === 'full' ? publishedMean(t, row, a.method) : undefined;
@@ -193,9 +204,9 @@ export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[
       const tj = rs.find((a) => a.method === 'tjml');
       const ld = tj && rs.find((a) => a.method === 'ldrl' && a.threads === tj.threads);
       const speed = tj && ld ? `; TJML-DTP trains ${(mean(ld.msPerImage) / mean(tj.msPerImage)).toFixed(1)}x faster per image than LDRL (${tj.threads})` : '';
-      const blown = blownUp.filter((b) => b.table === t && b.profile === prof && b.row === row && !rs.some((a) => a.method === b.method));
+      const blown = blownUp.filter((b) => b.table === t && b.profile === prof && b.setting === setting && !rs.some((a) => a.method === b.method));
       const lost = blown.length ? `; ${blown.map((b) => `${b.method} ${b.status} (epoch ${b.epochs + 1})`).join(', ')}` : '';
-      out.push(`- ${row}: ${cells.join(', ')}${lost}${speed}`);
+      out.push(`- ${setting}: ${cells.join(', ')}${lost}${speed}`);
     }
     out.push('');
   }
@@ -207,6 +218,8 @@ interface BlownUp {
   table: string;
   profile: string;
   row: string;
+  /** The row, with the budget under other budgets (settingOf). */
+  setting: string;
   method: string;
   status: string;
   /** Epochs it finished before it stopped. */
@@ -218,7 +231,9 @@ function blownUpRuns(store: Store): BlownUp[] {
     const cell = gridCell(r.name);
     if (!blownUpStatus(r.status) || !cell) return [];
     const [table, row, method] = cell;
-    return [{ table, row, method, status: r.status, profile: profileOf(table, JSON.parse(r.config) as TrainConfig), epochs: store.epochs(r.id).length }];
+    const c = JSON.parse(r.config) as TrainConfig;
+    const profile = profileOf(table, c);
+    return [{ table, row, setting: settingOf(profile, row, c), method, status: r.status, profile, epochs: store.epochs(r.id).length }];
   });
 }
 
@@ -236,19 +251,21 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
 export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const out: string[] = [];
   const cells = aggs.filter((a) => a.table !== 'sweep' && a.table !== 'runs');
-  const settings = [...new Set(cells.map((a) => `${a.table}|${a.profile}|${a.row}`))];
+  const settings = [...new Set(cells.map((a) => `${a.table}|${a.profile}|${settingOfAgg(a)}`))];
   const pairs: { gap: number; speed: number }[] = [];
   const lines: string[] = [];
   const noLdrl: string[] = [];
   for (const s of settings) {
     const [t, prof, row] = s.split('|');
-    const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && a.row === row && a.method === m);
+    const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
     const tjs = of('tjml');
     if (!tjs.length) continue;
     const tj = mainGroup(tjs);
     const ldrls = of('ldrl').filter((a) => a.threads === tj.threads);
     if (!ldrls.length) {
-      const b = blownUp.find((x) => x.table === t && x.profile === prof && x.row === row && x.method === 'ldrl');
+      // a one-off budget does not ask for an LDRL twin; the profiles' grids do
+      if (prof === 'custom') continue;
+      const b = blownUp.find((x) => x.table === t && x.profile === prof && x.setting === row && x.method === 'ldrl');
       noLdrl.push(`${row} (${t} ${prof}${b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : ''})`);
       continue;
     }
@@ -260,7 +277,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
     pairs.push({ gap, speed });
     const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
     lines.push(
-      `- ${row} (${t}, ${prof} budget, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
+      `- ${row} (${profileTitle(t, prof)}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
         (bp ? `; BP ${(100 * mean(bp.test)).toFixed(2)}${n(bp)}` : ''),
     );
   }
