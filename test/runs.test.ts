@@ -381,6 +381,20 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   const blown = store.openRun({ key: runKey(ld), name: ld.name!, config: JSON.stringify(ld), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
   store.commitEpoch({ run_id: blown.id, epoch: 0, lr: ld.lr, train_loss: 3, train_acc: 0.2, test_loss: 2, test_acc: 0.35, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
   store.finishRun(blown.id, 'diverged', null, null, 'diverged in epoch 2, step 38: lower lr');
+  const diverge = (c: Partial<TrainConfig>, epochsDone: number) => {
+    const cfg = { ...TRAIN_DEFAULTS, ...c };
+    const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads: 1 }) });
+    for (let epoch = 0; epoch < epochsDone; epoch++)
+      store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 2, train_acc: 0.3, test_loss: 2, test_acc: 0.3, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
+    store.finishRun(r.id, 'diverged', null, null, `diverged in epoch ${epochsDone + 1}`);
+  };
+  // TJML-DTP blew up where LDRL and BP finished: the top says so instead of dropping the setting
+  const mediumOf = (m: string, d: string) => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === d)!.config;
+  diverge(mediumOf('tjml', 'fashion-mnist'), 1);
+  add(mediumOf('ldrl', 'fashion-mnist').name!, mediumOf('ldrl', 'fashion-mnist'), 0.7, 1);
+  add(mediumOf('bp', 'fashion-mnist').name!, mediumOf('bp', 'fashion-mnist'), 0.8, 100);
+  // and one of its seeds did beside finished ones: the pair's line counts it
+  diverge(grid('mlp', 'full', 4).find((c) => c.label === 'tjml' && c.config.data === 'mnist' && c.config.seed === 3)!.config, 0);
   // other budgets (reproduce --epochs): TJML at 10 epochs and LDRL at 20 are no pair; a one-off
   // budget's TJML without an LDRL twin is not listed as missing one
   const cut = (c: Partial<TrainConfig>, epochs: number) => ({ ...c, epochs });
@@ -389,15 +403,16 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
   const top = md.split('## What the comparison shows')[1].split('## Summary')[0];
   assert.match(top, /in 1 setting TJML-DTP's test accuracy minus LDRL's is \+0\.60 points, and TJML-DTP trains 10\.0x faster per image/);
-  assert.match(top, /- mlp-mnist \(mlp, full budget, 1 thread\): TJML-DTP 98\.10 \[3 seeds\] vs LDRL 97\.50 \(\+0\.60 points\), 10\.0x LDRL's speed per training image; BP 98\.20/);
+  assert.match(top, /- mlp-mnist \(mlp, full budget, 1 thread\): TJML-DTP 98\.10 \[3 seeds\] \(1 more run diverged\) vs LDRL 97\.50 \(\+0\.60 points\), 10\.0x LDRL's speed per training image; BP 98\.20/);
   assert.match(top, /no finished LDRL run at TJML-DTP's budget yet: mlp-fashion-mnist \(mlp full\), lenet-mnist \(table1 medium: LDRL diverged in epoch 2, see the diverged and failed runs\)/, 'an LDRL run at another thread count is no pair');
+  assert.match(top, /- lenet-fashion-mnist \(table1, medium budget\): TJML-DTP diverged in epoch 2 \(see the diverged and failed runs\); LDRL 70\.00, BP 80\.00\n/);
   assert.match(md.split('## Summary')[1], /- lenet-mnist: tjml 98\.00; ldrl diverged \(epoch 2\)\n/, 'the summary names the cell that blew up');
   assert.doesNotMatch(top.split('**Baselines')[0], /cifar10/, 'runs at two other budgets do not compare, and neither asks for a twin');
   const others = md.split('## Summary')[1].split('**mlp, other budgets**')[1].split('**')[0];
   assert.match(others, /- mlp-cifar10 \(10 ep, train all, test all\): tjml 45\.00\n- mlp-cifar10 \(20 ep, train all, test all\): ldrl 40\.00\n/, 'each budget its own line');
   const blownSection = md.split('## Diverged and failed grid runs')[1].split('## ')[0];
   assert.match(blownSection, new RegExp(`\\| table1/lenet-mnist/ldrl \\| 0 \\| diverged: diverged in epoch 2, step 38: lower lr \\| 1/${medium('ldrl').epochs} \\| 35\\.00 \\|`));
-  assert.doesNotMatch(blownSection, /tjml/);
+  assert.match(blownSection, /table1\/lenet-fashion-mnist\/tjml/);
   assert.match(top, /1 of 3 baseline rows reach it; short: ldrl on mlp-fashion-mnist \(-3\.60\), fwdtp on mlp-mnist \(-1\.05\), with the tuning tried/);
   assert.match(top, /Not run at the full budget yet: fwdtp-bn on mlp-mnist, drl on mlp-mnist, /);
   store.close();

@@ -259,8 +259,18 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
     const [t, prof, row] = s.split('|');
     const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
     const tjs = of('tjml');
-    if (!tjs.length) continue;
+    // TJML-DTP's own runs that blew up here: a cell where all of them did is said, not dropped
+    const tjLost = blownUp.filter((x) => x.table === t && x.profile === prof && x.setting === row && x.method === 'tjml');
+    if (!tjs.length) {
+      if (tjLost.length && prof !== 'custom') {
+        const others = ['ldrl', 'bp'].flatMap((m) => (of(m).length ? [`${m === 'bp' ? 'BP' : 'LDRL'} ${(100 * mean(mainGroup(of(m)).test)).toFixed(2)}`] : []));
+        const b = tjLost[0];
+        lines.push(`- ${row} (${profileTitle(t, prof)}): TJML-DTP ${b.status} in epoch ${b.epochs + 1} (${tjLost.length > 1 ? `all ${tjLost.length} runs; ` : ''}see the diverged and failed runs)${others.length ? `; ${others.join(', ')}` : ''}`);
+      }
+      continue;
+    }
     const tj = mainGroup(tjs);
+    const tjNote = tjLost.length ? ` (${tjLost.length} more run${tjLost.length > 1 ? 's' : ''} ${tjLost[0].status})` : '';
     const ldrls = of('ldrl').filter((a) => a.threads === tj.threads);
     if (!ldrls.length) {
       // a one-off budget does not ask for an LDRL twin; the profiles' grids do
@@ -277,7 +287,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
     pairs.push({ gap, speed });
     const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
     lines.push(
-      `- ${row} (${profileTitle(t, prof)}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
+      `- ${row} (${profileTitle(t, prof)}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)}${tjNote} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
         (bp ? `; BP ${(100 * mean(bp.test)).toFixed(2)}${n(bp)}` : ''),
     );
   }
