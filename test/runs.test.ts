@@ -415,6 +415,8 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   assert.match(blownSection, /table1\/lenet-fashion-mnist\/tjml/);
   assert.match(top, /1 of 3 baseline rows reach it; short: ldrl on mlp-fashion-mnist \(-3\.60\), fwdtp on mlp-mnist \(-1\.05\), with the tuning tried/);
   assert.match(top, /Not run at the full budget yet: fwdtp-bn on mlp-mnist, drl on mlp-mnist, /);
+  assert.match(top, /ldrl on mlp-cifar10 \(reduced budget only: 40\.00 after 20 epochs; published 42\.19 after 100\)/, 'a reduced-budget run is named with what it reached');
+  assert.match(top, /, drl on mlp-cifar10[,.]/, 'a baseline with no run at all is named plainly');
   store.close();
 });
 
