@@ -22,6 +22,8 @@ const ALL_DATA = { trainSubset: undefined, testSubset: undefined };
  * LDRL's three LeNet cells fit in about 4 h together at one thread (it measured 84-116 ms per
  * training image here, so 30,000 image-epochs a cell; 10,000 x 10 was 2.5-3.3 h a cell), its VGG
  * and Mixer cells in about 2 h each. 5,000 training images in every table, the full test set.
+ * Measured on a later machine, two cells at a time: LeNet 1.5 / 1.5 / 1.9 h (MNIST, F-MNIST,
+ * CIFAR-10), Mixer 1.8 h, Simplified-VGG 2.1 h (the exports' started and finished stamps).
  */
 export const BUDGETS: Record<TableName, { quick: Budget; full: Budget; medium?: Budget }> = {
   table1: { quick: { epochs: 2, trainSubset: 2000, testSubset: 1000 }, medium: { epochs: 6, trainSubset: 5000, testSubset: undefined }, full: { epochs: 90, ...ALL_DATA } },
