@@ -377,17 +377,15 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   // Table 1 at the medium budget: TJML finished, LDRL diverged in its second epoch
   const medium = (m: string) => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === 'mnist')!.config;
   add(medium('tjml').name!, medium('tjml'), 0.98, 100);
-  const ld = { ...TRAIN_DEFAULTS, ...medium('ldrl') };
-  const blown = store.openRun({ key: runKey(ld), name: ld.name!, config: JSON.stringify(ld), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
-  store.commitEpoch({ run_id: blown.id, epoch: 0, lr: ld.lr, train_loss: 3, train_acc: 0.2, test_loss: 2, test_acc: 0.35, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
-  store.finishRun(blown.id, 'diverged', null, null, 'diverged in epoch 2, step 38: lower lr');
-  const diverge = (c: Partial<TrainConfig>, epochsDone: number) => {
+  // a run that diverged after `epochsDone` epochs at test accuracy `acc`
+  const diverge = (c: Partial<TrainConfig>, epochsDone: number, note = `diverged in epoch ${epochsDone + 1}`, acc = 0.3) => {
     const cfg = { ...TRAIN_DEFAULTS, ...c };
     const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads: 1 }) });
     for (let epoch = 0; epoch < epochsDone; epoch++)
-      store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 2, train_acc: 0.3, test_loss: 2, test_acc: 0.3, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
-    store.finishRun(r.id, 'diverged', null, null, `diverged in epoch ${epochsDone + 1}`);
+      store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 2, train_acc: acc, test_loss: 2, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
+    store.finishRun(r.id, 'diverged', null, null, note);
   };
+  diverge(medium('ldrl'), 1, 'diverged in epoch 2, step 38: lower lr', 0.35);
   // TJML-DTP blew up where LDRL and BP finished: the top says so instead of dropping the setting
   const mediumOf = (m: string, d: string) => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === d)!.config;
   diverge(mediumOf('tjml', 'fashion-mnist'), 1);
