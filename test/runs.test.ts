@@ -375,7 +375,7 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   add(cell('bp', 'mnist')[0].config.name!, cell('bp', 'mnist')[0].config, 0.982, 200);
   add(cell('fwdtp', 'mnist')[0].config.name!, cell('fwdtp', 'mnist')[0].config, 0.9615, 100); // Kao 97.20: -1.05
   // Table 1 at the medium budget: TJML finished, LDRL diverged in its second epoch
-  const medium = (m: string) => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === 'mnist')!.config;
+  const medium = (m: string, d = 'mnist') => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === d)!.config;
   add(medium('tjml').name!, medium('tjml'), 0.98, 100);
   // a run that diverged after `epochsDone` epochs at test accuracy `acc`
   const diverge = (c: Partial<TrainConfig>, epochsDone: number, note = `diverged in epoch ${epochsDone + 1}`, acc = 0.3) => {
@@ -387,10 +387,9 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   };
   diverge(medium('ldrl'), 1, 'diverged in epoch 2, step 38: lower lr', 0.35);
   // TJML-DTP blew up where LDRL and BP finished: the top says so instead of dropping the setting
-  const mediumOf = (m: string, d: string) => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === d)!.config;
-  diverge(mediumOf('tjml', 'fashion-mnist'), 1);
-  add(mediumOf('ldrl', 'fashion-mnist').name!, mediumOf('ldrl', 'fashion-mnist'), 0.7, 1);
-  add(mediumOf('bp', 'fashion-mnist').name!, mediumOf('bp', 'fashion-mnist'), 0.8, 100);
+  diverge(medium('tjml', 'fashion-mnist'), 1);
+  add(medium('ldrl', 'fashion-mnist').name!, medium('ldrl', 'fashion-mnist'), 0.7, 1);
+  add(medium('bp', 'fashion-mnist').name!, medium('bp', 'fashion-mnist'), 0.8, 100);
   // and one of its seeds did beside finished ones: the pair's line counts it
   diverge(grid('mlp', 'full', 4).find((c) => c.label === 'tjml' && c.config.data === 'mnist' && c.config.seed === 3)!.config, 0);
   // other budgets (reproduce --epochs): TJML at 10 epochs and LDRL at 20 are no pair; a one-off

@@ -204,7 +204,7 @@ export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[
       const tj = rs.find((a) => a.method === 'tjml');
       const ld = tj && rs.find((a) => a.method === 'ldrl' && a.threads === tj.threads);
       const speed = tj && ld ? `; TJML-DTP trains ${(mean(ld.msPerImage) / mean(tj.msPerImage)).toFixed(1)}x faster per image than LDRL (${tj.threads})` : '';
-      const blown = blownUp.filter((b) => b.table === t && b.profile === prof && b.setting === setting && !rs.some((a) => a.method === b.method));
+      const blown = blownAt(blownUp, t, prof, setting).filter((b) => !rs.some((a) => a.method === b.method));
       const lost = blown.length ? `; ${blown.map((b) => `${b.method} ${b.status} (epoch ${b.epochs + 1})`).join(', ')}` : '';
       out.push(`- ${setting}: ${cells.join(', ')}${lost}${speed}`);
     }
@@ -225,6 +225,9 @@ interface BlownUp {
   /** Epochs it finished before it stopped. */
   epochs: number;
 }
+
+/** The runs of `table`'s `setting` under `profile` that blew up. */
+const blownAt = (bs: BlownUp[], table: string, profile: string, setting: string) => bs.filter((b) => b.table === table && b.profile === profile && b.setting === setting);
 
 function blownUpRuns(store: Store): BlownUp[] {
   return store.runs().flatMap((r) => {
@@ -258,12 +261,13 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   for (const s of settings) {
     const [t, prof, row] = s.split('|');
     const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
+    const lost = (m: string) => blownAt(blownUp, t, prof, row).filter((x) => x.method === m);
     const tjs = of('tjml');
     // TJML-DTP's own runs that blew up here: a cell where all of them did is said, not dropped
-    const tjLost = blownUp.filter((x) => x.table === t && x.profile === prof && x.setting === row && x.method === 'tjml');
+    const tjLost = lost('tjml');
     if (!tjs.length) {
       if (tjLost.length && prof !== 'custom') {
-        const others = ['ldrl', 'bp'].flatMap((m) => (of(m).length ? [`${m === 'bp' ? 'BP' : 'LDRL'} ${(100 * mean(mainGroup(of(m)).test)).toFixed(2)}`] : []));
+        const others = [['LDRL', 'ldrl'], ['BP', 'bp']].flatMap(([name, m]) => (of(m).length ? [`${name} ${(100 * mean(mainGroup(of(m)).test)).toFixed(2)}`] : []));
         const b = tjLost[0];
         lines.push(`- ${row} (${profileTitle(t, prof)}): TJML-DTP ${b.status} in epoch ${b.epochs + 1} (${tjLost.length > 1 ? `all ${tjLost.length} runs; ` : ''}see the diverged and failed runs)${others.length ? `; ${others.join(', ')}` : ''}`);
       }
@@ -275,7 +279,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
     if (!ldrls.length) {
       // a one-off budget does not ask for an LDRL twin; the profiles' grids do
       if (prof === 'custom') continue;
-      const b = blownUp.find((x) => x.table === t && x.profile === prof && x.setting === row && x.method === 'ldrl');
+      const b = lost('ldrl')[0];
       noLdrl.push(`${row} (${t} ${prof}${b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : ''})`);
       continue;
     }
