@@ -397,14 +397,15 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   const cut = (c: Partial<TrainConfig>, epochs: number) => ({ ...c, epochs });
   add(cell('tjml', 'cifar10')[0].config.name!, cut(cell('tjml', 'cifar10')[0].config, 10), 0.45, 100);
   add(cell('ldrl', 'cifar10')[0].config.name!, cut(cell('ldrl', 'cifar10')[0].config, 20), 0.4, 10);
+  add(cell('tjml', 'cifar10')[0].config.name!, cell('tjml', 'cifar10')[0].config, 0.5, 100); // full budget: LDRL only at 20 epochs
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
   const top = md.split('## What the comparison shows')[1].split('## Summary')[0];
   assert.match(top, /in 1 setting TJML-DTP's test accuracy minus LDRL's is \+0\.60 points, and TJML-DTP trains 10\.0x faster per image/);
   assert.match(top, /- mlp-mnist \(mlp, full budget, 1 thread\): TJML-DTP 98\.10 \[3 seeds\] \(1 more run diverged\) vs LDRL 97\.50 \(\+0\.60 points\), 10\.0x LDRL's speed per training image; BP 98\.20/);
-  assert.match(top, /no finished LDRL run at TJML-DTP's budget yet: mlp-fashion-mnist \(mlp full\), lenet-mnist \(table1 medium: LDRL diverged in epoch 2, see the diverged and failed runs\)/, 'an LDRL run at another thread count is no pair');
+  assert.match(top, /no finished LDRL run at TJML-DTP's budget yet: mlp-fashion-mnist \(mlp full\), lenet-mnist \(table1 medium: LDRL diverged in epoch 2, see the diverged and failed runs\), mlp-cifar10 \(mlp full: LDRL ran at 20 epochs only\)\n/, 'an LDRL run at another thread count is no pair');
   assert.match(top, /- lenet-fashion-mnist \(table1, medium budget\): TJML-DTP diverged in epoch 2 \(see the diverged and failed runs\); LDRL 70\.00, BP 80\.00\n/);
   assert.match(md.split('## Summary')[1], /- lenet-mnist: tjml 98\.00; ldrl diverged \(epoch 2\)\n/, 'the summary names the cell that blew up');
-  assert.doesNotMatch(top.split('**Baselines')[0], /cifar10/, 'runs at two other budgets do not compare, and neither asks for a twin');
+  assert.doesNotMatch(top.split('**Baselines')[0], /cifar10 \(\d+ ep/, 'runs at two other budgets do not compare, and neither asks for a twin');
   const others = md.split('## Summary')[1].split('**mlp, other budgets**')[1].split('**')[0];
   assert.match(others, /- mlp-cifar10 \(10 ep, train all, test all\): tjml 45\.00\n- mlp-cifar10 \(20 ep, train all, test all\): ldrl 40\.00\n/, 'each budget its own line');
   const blownSection = md.split('## Diverged and failed grid runs')[1].split('## ')[0];

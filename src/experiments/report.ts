@@ -280,7 +280,10 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       // a one-off budget does not ask for an LDRL twin; the profiles' grids do
       if (prof === 'custom') continue;
       const b = lost('ldrl')[0];
-      noLdrl.push(`${row} (${t} ${prof}${b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : ''})`);
+      // LDRL too costly for this budget may have run at a reduced one (reproduce --epochs): point there
+      const cut = cells.filter((a) => a.table === t && a.row === row && a.profile === 'custom' && a.method === 'ldrl').map((a) => a.config.epochs);
+      const why = b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : cut.length ? `: LDRL ran at ${[...new Set(cut)].sort((x, y) => x - y).join(', ')} epochs only` : '';
+      noLdrl.push(`${row} (${t} ${prof}${why})`);
       continue;
     }
     const ld = mainGroup(ldrls);
