@@ -408,6 +408,9 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   assert.doesNotMatch(top.split('**Baselines')[0], /cifar10 \(\d+ ep/, 'runs at two other budgets do not compare, and neither asks for a twin');
   const others = md.split('## Summary')[1].split('**mlp, other budgets**')[1].split('**')[0];
   assert.match(others, /- mlp-cifar10 \(10 ep, train all, test all\): tjml 45\.00\n- mlp-cifar10 \(20 ep, train all, test all\): ldrl 40\.00\n/, 'each budget its own line');
+  const mlpFull = md.split("## mlp: Kao et al.'s protocol")[1].split('## ')[0];
+  assert.match(mlpFull, /\| mlp-cifar10 \| tjml \| 1 \|.*\| x10\.00† \|/, 'the full-budget row borrows the 20-epoch LDRL run');
+  assert.match(mlpFull, /† per image against the LDRL run of this setting under the 20-epoch budget \(/, 'the footnote names the budget it borrowed, not the table\'s first LDRL run\'s');
   const blownSection = md.split('## Diverged and failed grid runs')[1].split('## ')[0];
   assert.match(blownSection, new RegExp(`\\| table1/lenet-mnist/ldrl \\| 0 \\| diverged: diverged in epoch 2, step 38: lower lr \\| 1/${medium('ldrl').epochs} \\| 35\\.00 \\|`));
   assert.match(blownSection, /table1\/lenet-fashion-mnist\/tjml/);

@@ -346,7 +346,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     `| setting | method | seeds | train acc % | test acc % | best epoch test % | published test % | s/epoch | ms/image | feedback s/epoch | speed vs LDRL | budget |`,
     `|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
-  let borrowed = false;
+  const borrowed = new Set<string>(); // the budgets of the LDRL runs borrowed, for the footnote
   for (const r of rows) {
     // Per-image time at the same thread count, so an LDRL run of the same setting under another
     // budget still compares; runs at other thread counts never do.
@@ -354,7 +354,7 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     const other = aggs.find((x) => x.table === table && x.row === r.row && x.method === 'ldrl' && x.threads === r.threads);
     const ldrl = same ?? other;
     const mark = !same && other ? '†' : '';
-    borrowed ||= !!mark;
+    if (mark) borrowed.add(other!.profile === 'custom' ? `${other!.config.epochs}-epoch` : other!.profile);
     const speed = ldrl ? `x${(mean(ldrl.msPerImage) / mean(r.msPerImage)).toFixed(2)}${mark}` : '-';
     const paper = r.profile === 'full' ? published(table, r.row, r.method) : '';
     out.push(
@@ -365,11 +365,9 @@ export function renderTable(aggs: Agg[], table: string, profile?: string): strin
     '',
     'Train and test acc are the last epoch\'s (mean ± std over seeds), or, where the budget says early stop, the epoch with the best accuracy on the validation split held out of training; best epoch test is the mean of each run\'s best epoch, picked on the test set, so optimistic.',
   );
-  if (borrowed) out.push('', `† per image against the LDRL run of this setting under the ${ldrlProfile(aggs, table)} budget (no LDRL run at this budget; same thread count).`);
+  if (borrowed.size) out.push('', `† per image against the LDRL run of this setting under the ${[...borrowed].join(' or ')} budget (no LDRL run at this budget; same thread count).`);
   return out.join('\n') + '\n';
 }
-
-const ldrlProfile = (aggs: Agg[], table: string) => aggs.find((a) => a.table === table && a.method === 'ldrl')?.profile ?? 'other';
 
 function leaves(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
   if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) leaves(x, prefix ? `${prefix}.${k}` : k, out);
