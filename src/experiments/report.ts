@@ -258,6 +258,8 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const pairs: { gap: number; speed: number }[] = [];
   const lines: string[] = [];
   const noLdrl: string[] = [];
+  // a method too costly for a profile's budget may have run at a reduced one (reproduce --epochs)
+  const reducedRuns = (t: string, row: string, m: string) => cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === m);
   for (const s of settings) {
     const [t, prof, row] = s.split('|');
     const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
@@ -280,8 +282,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       // a one-off budget does not ask for an LDRL twin; the profiles' grids do
       if (prof === 'custom') continue;
       const b = lost('ldrl')[0];
-      // LDRL too costly for this budget may have run at a reduced one (reproduce --epochs): point there
-      const cut = cells.filter((a) => a.table === t && a.row === row && a.profile === 'custom' && a.method === 'ldrl').map((a) => a.config.epochs);
+      const cut = reducedRuns(t, row, 'ldrl').map((a) => a.config.epochs);
       const why = b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : cut.length ? `: LDRL ran at ${[...new Set(cut)].sort((x, y) => x - y).join(', ')} epochs only` : '';
       noLdrl.push(`${row} (${t} ${prof}${why})`);
       continue;
@@ -322,7 +323,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       Object.keys(ms)
         .filter((m) => m !== 'bp' && !groups.some((a) => a.row === row && a.method === m))
         .map((m) => {
-          const reduced = cells.filter((a) => a.table === 'mlp' && a.profile === 'custom' && a.row === row && a.method === m);
+          const reduced = reducedRuns('mlp', row, m);
           if (!reduced.length) return `${m} on ${row}`;
           const r = mainGroup(reduced);
           return `${m} on ${row} (reduced budget only: ${(100 * mean(r.test)).toFixed(2)} after ${r.config.epochs} epochs; published ${PUBLISHED_MLP[row][m][0].toFixed(2)} after 100)`;
