@@ -439,6 +439,21 @@ test("report: a run's epoch time is the median over its epochs, so one slowed ep
   store.close();
 });
 
+test('`targetprop runs`: a full-budget run (no subset stored) is listed as all of the data, not the default subset', () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  for (const profile of ['full', 'medium'] as const) {
+    const cell = grid('table1', profile, 1).find((c) => c.config.method === 'bp' && c.config.data === 'mnist')!;
+    const cfg = { ...TRAIN_DEFAULTS, ...cell.config };
+    // stored as train() stores it: JSON drops the undefined subsets of the full budget
+    store.openRun({ key: runKey(cfg), name: cell.config.name!, config: JSON.stringify(cfg), seed: 0, git: 'x', engine: '{}' });
+  }
+  const list = renderRuns(store);
+  assert.match(list, /\| 1 \| table1\/lenet-mnist\/bp \|.*\| epochs=90, trainSubset=all \|/);
+  assert.match(list, /\| 2 \| table1\/lenet-mnist\/bp \|.*\| epochs=6, trainSubset=5000 \|/);
+  store.close();
+});
+
 test('train() runs feedback pre-training epochs before the first forward epoch', async () => {
   const base: Partial<TrainConfig> = {
     ...tiny, method: 'dtp', epochs: 1, beta: 0.1, lr: 0.01, diagnosticsEvery: 0,

@@ -385,7 +385,7 @@ export function configDiff(c: TrainConfig, group: TrainConfig[], skipped = ['lr'
   return [...keys]
     .filter((k) => !skip.has(k) && all.some((a) => a[k] !== mine[k]))
     .sort()
-    .map((k) => `${k}=${mine[k] ?? 'unset'}`)
+    .map((k) => `${k}=${mine[k] ?? (k === 'trainSubset' || k === 'testSubset' ? 'all' : 'unset')}`)
     .join(', ');
 }
 

@@ -2,7 +2,7 @@
 // (status 'running' with fewer epochs than configured, or 'stopped' by hand with a reason: rerun
 // the same command to resume either) and runs retired by hand, with the reason.
 import { Store } from '../store/store';
-import { TRAIN_DEFAULTS, TrainConfig } from './train';
+import { TrainConfig } from './train';
 import { median } from './stats';
 import { configDiff } from './report';
 
@@ -55,7 +55,9 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
     '| id | name | seed | status | epochs | last test acc % | best test acc % | last epoch s | training left | threads | started | settings that differ |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const configs = new Map(rows.map((r) => [r.id, { ...TRAIN_DEFAULTS, ...(JSON.parse(r.config) as Partial<TrainConfig>) } as TrainConfig]));
+  // a stored config is complete: a key it lacks was undefined when it ran (a subset absent means all
+  // of the data), so the defaults must not fill it in
+  const configs = new Map(rows.map((r) => [r.id, JSON.parse(r.config) as TrainConfig]));
   for (const r of rows) {
     const c = configs.get(r.id)!;
     // what sets this run apart from the other runs of its name (its tags too)
