@@ -358,15 +358,18 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   store.close();
 });
 
+/** A finished one-epoch run stored as train() stores it: what the report reads, without training. */
+function addFinished(store: Store, c: Partial<TrainConfig>, acc: number, imgPerS: number, threads = 1): void {
+  const cfg = { ...TRAIN_DEFAULTS, ...c };
+  const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads }) });
+  store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: imgPerS, diagnostics: '{}' }, null);
+  store.finishRun(r.id, 'done', acc, acc);
+}
+
 test('report: its top says how TJML-DTP compares with LDRL at one budget and which baselines miss the published bar', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));
-  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS: number, threads = 1) => {
-    const cfg = { ...TRAIN_DEFAULTS, ...c };
-    const r = store.openRun({ key: runKey(cfg), name, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads }) });
-    store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 1, train_acc: acc, test_loss: 1, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: imgPerS, diagnostics: '{}' }, null);
-    store.finishRun(r.id, 'done', acc, acc);
-  };
+  const add = (name: string, c: Partial<TrainConfig>, acc: number, imgPerS: number, threads = 1) => addFinished(store, { ...c, name }, acc, imgPerS, threads);
   const cell = (m: string, d: string) => grid('mlp', 'full', 3).filter((c) => c.label === m && c.config.data === d);
   for (const c of cell('tjml', 'mnist')) add(c.config.name!, c.config, 0.98 + 0.001 * (c.config.seed ?? 0), 100); // mean 98.1
   add(cell('ldrl', 'mnist')[0].config.name!, cell('ldrl', 'mnist')[0].config, 0.975, 10);
@@ -418,6 +421,26 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   assert.match(top, /Not run at the full budget yet: fwdtp-bn on mlp-mnist, drl on mlp-mnist, /);
   assert.match(top, /ldrl on mlp-cifar10 \(reduced budget only: 40\.00 after 20 epochs; published 42\.19 after 100\)/, 'a reduced-budget run is named with what it reached');
   assert.match(top, /, drl on mlp-cifar10[,.]/, 'a baseline with no run at all is named plainly');
+  store.close();
+});
+
+test("report: its top sets each of the paper's full-budget TJML-DTP rows beside the paper and its BP twin, and names the rows missing either", () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const full = (t: 'table1' | 'table2' | 'table3', m: string, d: string, seeds = 1) => grid(t, 'full', seeds).filter((c) => c.label === m && c.config.data === d).map((c) => c.config);
+  full('table1', 'tjml', 'mnist', 3).forEach((c, i) => addFinished(store, c, 0.994 + 0.001 * i, 100)); // mean 99.50
+  addFinished(store, full('table1', 'bp', 'mnist')[0], 0.996, 105); // BP 5 % faster per image: TJML-DTP costs 1.05x
+  addFinished(store, full('table1', 'tjml', 'fashion-mnist')[0], 0.92, 100); // no BP twin
+  addFinished(store, full('table2', 'bp', 'cifar10')[0], 0.9, 100); // BP alone: the row still lacks TJML-DTP
+  addFinished(store, full('table3', 'tjml', 'cifar10')[0], 0.57, 10, 2);
+  addFinished(store, full('table3', 'bp', 'cifar10')[0], 0.6, 20, 1); // another thread count: no time ratio
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const top = md.split("**TJML-DTP at the paper's full budget, beside BP**")[1].split('## Summary')[0];
+  assert.match(top, /- lenet-mnist \(table1, 1 thread\): TJML-DTP 99\.50 \[3 seeds\] \(paper 99\.30: \+0\.20\); its BP twin 99\.60 \(TJML-DTP -0\.10 points\); TJML-DTP's time per training image is 1\.05x BP's\n/);
+  assert.match(top, /- lenet-fashion-mnist \(table1, 1 thread\): TJML-DTP 92\.00 \(paper 91\.40: \+0\.60\)\n/);
+  assert.match(top, /- mixer-cifar10 \(table3, 2 threads\): TJML-DTP 57\.00 \(paper 56\.90: \+0\.10\); its BP twin 60\.00 \(TJML-DTP -3\.00 points\)\n/);
+  assert.match(top, /- no BP twin at the full budget yet: lenet-fashion-mnist\n/);
+  assert.match(top, /- no full-budget TJML-DTP run in these results yet: lenet-cifar10, simple-vgg-cifar10, reversible-mixer-cifar10\n/);
   store.close();
 });
 

@@ -249,7 +249,8 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
  * The report's opening lines: what the comparison shows. Per setting where TJML-DTP and LDRL ran
  * at one budget and thread count, their accuracies and TJML-DTP's speed per image against LDRL
  * (the paper's claim: LDRL's accuracy at a fraction of its cost), with BP beside them; then how the
- * baselines stand against Kao et al.'s MLP numbers (bar: published mean minus 1 point).
+ * baselines stand against Kao et al.'s MLP numbers (bar: published mean minus 1 point); then the
+ * paper's full-budget rows beside their BP twins.
  */
 export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const out: string[] = [];
@@ -336,7 +337,48 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       '',
     );
   }
+  const paper = renderPaperRows(cells);
+  if (paper) out.push(paper, '');
   return out.join('\n');
+}
+
+/**
+ * The paper's rows (Tables 1-4) at its full budget: TJML-DTP against the paper's number and against
+ * BP trained beside it at the same budget (its twin), with TJML-DTP's cost per image as a multiple
+ * of BP's at the same thread count (the paper's claim: TP at about BP's cost); then the rows still
+ * without a full-budget TJML-DTP run or without its BP twin.
+ */
+function renderPaperRows(cells: Agg[]): string {
+  const full = (row: string, m: string) => cells.filter((a) => a.table !== 'mlp' && a.profile === 'full' && a.row === row && a.method === m);
+  const lines: string[] = [];
+  const notRun: string[] = [];
+  const noTwin: string[] = [];
+  for (const [row, paper] of Object.entries(PAPER_TJML)) {
+    const tjs = full(row, 'tjml');
+    if (!tjs.length) {
+      notRun.push(row);
+      continue;
+    }
+    const tj = mainGroup(tjs);
+    const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
+    const bps = full(row, 'bp');
+    if (!bps.length) noTwin.push(row);
+    const bp = bps.length ? mainGroup(bps) : undefined;
+    const same = bp && bp.threads === tj.threads;
+    lines.push(
+      `- ${row} (${tj.table}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} (paper ${paper.toFixed(2)}: ${signed(100 * mean(tj.test) - paper)})` +
+        (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${n(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
+        (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : ''),
+    );
+  }
+  if (!lines.length) return '';
+  return [
+    "**TJML-DTP at the paper's full budget, beside BP** (test accuracy %, last epoch; the paper's number is its TJML-DTP mean over 5 seeds):",
+    '',
+    ...lines,
+    ...(noTwin.length ? [`- no BP twin at the full budget yet: ${noTwin.join(', ')}`] : []),
+    ...(notRun.length ? [`- no full-budget TJML-DTP run in these results yet: ${notRun.join(', ')}`] : []),
+  ].join('\n');
 }
 
 /** Markdown table for one table name (and profile), rows x methods, with speed relative to LDRL. */
