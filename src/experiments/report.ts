@@ -368,7 +368,9 @@ function renderPaperRows(cells: Agg[]): string {
     lines.push(
       `- ${row} (${tj.table}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} (paper ${paper.toFixed(2)}: ${signed(100 * mean(tj.test) - paper)})` +
         (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${n(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
-        (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : ''),
+        (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : '') +
+        // each method keeps its own grid batch size, which moves the per-image time: say so
+        (same && tj.config.batchSize !== bp.config.batchSize ? ` (batch ${tj.config.batchSize} vs ${bp.config.batchSize})` : ''),
     );
   }
   if (!lines.length) return '';
