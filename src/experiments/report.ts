@@ -199,7 +199,7 @@ export function renderSummary(aggs: Agg[], sections: string[], blownUp: BlownUp[
         const p = prof === 'full' ? publishedMean(t, row, a.method) : undefined;
         const acc = 100 * mean(a.test);
         const d = p === undefined ? '' : ` (published ${p.toFixed(2)}: ${acc - p >= 0 ? '+' : ''}${(acc - p).toFixed(2)})`;
-        return `${methodLabel(a)} ${acc.toFixed(2)}${a.seeds > 1 ? ` [${a.seeds} seeds]` : ''}${d}`;
+        return `${methodLabel(a)} ${acc.toFixed(2)}${seedsNote(a)}${d}`;
       });
       const tj = rs.find((a) => a.method === 'tjml');
       const ld = tj && rs.find((a) => a.method === 'ldrl' && a.threads === tj.threads);
@@ -244,6 +244,8 @@ function blownUpRuns(store: Store): BlownUp[] {
 const mainGroup = (gs: Agg[]) => [...gs].sort((a, b) => b.seeds - a.seeds || mean(b.test) - mean(a.test))[0];
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+/** ' [3 seeds]' after a mean over several seeds; nothing after a single run. */
+const seedsNote = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
 
 /**
  * The report's opening lines: what the comparison shows. Per setting where TJML-DTP and LDRL ran
@@ -294,10 +296,9 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
     const gap = 100 * (mean(tj.test) - mean(ld.test));
     const speed = mean(ld.msPerImage) / mean(tj.msPerImage);
     pairs.push({ gap, speed });
-    const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
     lines.push(
-      `- ${row} (${profileTitle(t, prof)}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)}${tjNote} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${n(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
-        (bp ? `; BP ${(100 * mean(bp.test)).toFixed(2)}${n(bp)}` : ''),
+      `- ${row} (${profileTitle(t, prof)}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${seedsNote(tj)}${tjNote} vs LDRL ${(100 * mean(ld.test)).toFixed(2)}${seedsNote(ld)} (${signed(gap)} points), ${speed.toFixed(1)}x LDRL's speed per training image` +
+        (bp ? `; BP ${(100 * mean(bp.test)).toFixed(2)}${seedsNote(bp)}` : ''),
     );
   }
   if (pairs.length) {
@@ -360,14 +361,13 @@ function renderPaperRows(cells: Agg[]): string {
       continue;
     }
     const tj = mainGroup(tjs);
-    const n = (a: Agg) => (a.seeds > 1 ? ` [${a.seeds} seeds]` : '');
     const bps = full(row, 'bp');
     if (!bps.length) noTwin.push(row);
     const bp = bps.length ? mainGroup(bps) : undefined;
     const same = bp && bp.threads === tj.threads;
     lines.push(
-      `- ${row} (${tj.table}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${n(tj)} (paper ${paper.toFixed(2)}: ${signed(100 * mean(tj.test) - paper)})` +
-        (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${n(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
+      `- ${row} (${tj.table}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${seedsNote(tj)} (paper ${paper.toFixed(2)}: ${signed(100 * mean(tj.test) - paper)})` +
+        (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${seedsNote(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
         (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : '') +
         // each method keeps its own grid batch size, which moves the per-image time: say so
         (same && tj.config.batchSize !== bp.config.batchSize ? ` (batch ${tj.config.batchSize} vs ${bp.config.batchSize})` : ''),
