@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreProbe, pickCore } from '../src/engine/blascore';
 import { blasInfo } from '../src/engine';
+import { tempDir } from './tmpdir';
 
 const ENGINE = path.join(__dirname, '..', 'src', 'engine');
 // prints what the engine chose, as one JSON line
@@ -41,7 +41,7 @@ test('a user OPENBLAS_CORETYPE is kept and recorded as the user choice', { skip:
 });
 
 test('without a user setting the calibration picks a verified core, caches it, and the next start reuses it', { skip: !dynamicOpenBlas && 'not a DYNAMIC_ARCH OpenBLAS' }, () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-blas-'));
+  const home = tempDir('blas');
   const env = { OPENBLAS_CORETYPE: undefined, TARGETPROP_BLAS_CORE: undefined, XDG_CACHE_HOME: home };
   const first = start(env);
   assert.equal(first.choice.source, 'calibrated');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -10,8 +9,9 @@ import { classCounts, dataDir, loadDataset, subset, trainValSplit, SPECS } from 
 import { parseIdx, parseCifarBatch, readTar, md5 } from '../src/data/formats';
 import { BatchLoader, augmentInto } from '../src/data/loader';
 import { fetchDataset } from '../src/data/fetch';
+import { tempDir } from './tmpdir';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tp-data-'));
+const tmp = () => tempDir('data');
 
 function idx(dims: number[], fill: (i: number) => number): Buffer {
   const n = dims.reduce((a, b) => a * b, 1);

@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { cudaInfo, defaultDevice, randn, randnLike, resolveDevice, setDefaultDevice, tensor, zeros } from '../src/engine';
 import { Store, train, validateConfig, TRAIN_DEFAULTS } from '../src';
+import { tempDir } from './tmpdir';
 
 const home = defaultDevice();
 
@@ -48,7 +48,7 @@ test('CUDA: what this build can do; asking for it on a CPU-only build fails with
 });
 
 test('a run records its device; checkpoints and kept models load onto the run device', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-dev-'));
+  const dir = tempDir('dev');
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const cfg = { model: 'mlp', modelConfig: { depth: 3, hidden: 16 }, data: 'mnist' as const, method: 'tjml' as const, epochs: 2, batchSize: 64, lr: 0.05, trainSubset: 256, testSubset: 128, device: 'auto' };
   await train(cfg, { store, quiet: true, stopAfter: 1 });

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Activation, EpochMetrics, Flatten, Linear, Network, Sequential, Store, createMethod, fit, loadDataset, manualSeed, subset, train } from '../src';
+import { tempDir } from './tmpdir';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 const custom = () => {
@@ -25,7 +25,7 @@ test('fit: a custom network trains with any method, stores its run, and a resume
   const whole = await fit(a, ma, data, opts);
   assert.equal(whole.epochs.length, 2);
   assert.equal(whole.epochs[0].bpAngles?.length, 3, 'diagnostics per block');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-fit-'));
+  const dir = tempDir('fit');
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const b = custom();
   const mb = mk(b);
@@ -53,7 +53,7 @@ test('fit: a custom network trains with any method, stores its run, and a resume
 });
 
 test('CLI: train --save, then eval and predict on the saved model agree with the run', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-cli-'));
+  const dir = tempDir('cli');
   const cfg = { model: 'mlp', modelConfig: { depth: 3, hidden: 32 }, data: 'mnist' as const, method: 'tjml' as const, epochs: 1, batchSize: 64, lr: 0.05, trainSubset: 1024, testSubset: 500 };
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const r = await train(cfg, { store, quiet: true, saveTo: path.join(dir, 'm.safetensors') });
@@ -70,7 +70,7 @@ test('CLI: train --save, then eval and predict on the saved model agree with the
 });
 
 test('CLI: bad flags, config files and settings fail before any work with one line naming the flag, key or file', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-flags-'));
+  const dir = tempDir('flags');
   const fails = (args: string[], want: RegExp, env: Record<string, string> = {}, lines = 1) => {
     let err = '';
     try {
@@ -118,7 +118,7 @@ test('runs a user can manage: no run dropped from the report, differing settings
   const { aggregate, renderTable } = await import('../src/experiments/report');
   const { renderRuns, exportRunList } = await import('../src/experiments/runlist');
   const os_ = await import('node:os');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-manage-'));
+  const dir = tempDir('manage');
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const base = { name: 'mlp/mlp-mnist/bp', model: 'mlp', modelConfig: { depth: 3, hidden: 16 }, data: 'mnist' as const, method: 'bp' as const, epochs: 1, batchSize: 64, trainSubset: 256, testSubset: 128 };
   await train({ ...base, lr: 0.05 }, { store, quiet: true });

@@ -6,18 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Network, Linear, Sequential, Activation, Flatten, saveModel, readSafetensors, loadWeights, loadModel, buildModel } from '../src';
 import { manualSeed } from '../src/engine';
+import { tempDir } from './tmpdir';
 
 const ROOT = path.join(__dirname, '..', '..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TARGETPROP_THREADS: '1' } });
 
 test('npm pack -> install into an empty project -> the README example compiles, trains, saves, reloads', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-pkg-'));
+  const dir = tempDir('pkg');
   const tgz = path.join(dir, run(NPM, ['pack', '--silent', '--pack-destination', dir], ROOT).trim().split('\n').at(-1)!);
   const files = run('tar', ['tzf', tgz], dir).split('\n').filter(Boolean);
   for (const f of ['package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/LICENSE', 'package/native/addon.cc', 'package/binding.gyp', 'package/README.md'])
@@ -56,7 +56,7 @@ test('safetensors: the layout follows the format byte by byte; names are stable;
   const net = new Network('tiny', [new Sequential([new Flatten(), new Linear(4, 3), new Activation('tanh')]), new Sequential([new Linear(3, 2)])], [1, 2, 2], 2);
   assert.deepEqual(net.namedParams().map(([n]) => n), ['blocks.0.1.weight', 'blocks.0.1.bias', 'blocks.1.0.weight', 'blocks.1.0.bias']);
   assert.deepEqual(net.namedParams().map(([, p]) => p), net.params(), 'names follow params() order');
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tp-st-')), 'm.safetensors');
+  const file = path.join(tempDir('st'), 'm.safetensors');
   saveModel(file, net, { data: 'none' });
   // read it by the specification, not by our reader
   const b = fs.readFileSync(file);

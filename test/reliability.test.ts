@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DivergenceGuard, EpochMetrics, train, TrainConfig } from '../src/experiments/train';
 import { Store } from '../src/store/store';
 import { METHODS } from '../src/methods';
 import { liveTensors, tick } from '../src/engine';
+import { tempDir } from './tmpdir';
 
 const settledLive = async () => {
   global.gc?.();
@@ -17,7 +17,7 @@ const settledLive = async () => {
   return liveTensors();
 };
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tp-rel-'));
+const tmp = () => tempDir('rel');
 const mlp: Partial<TrainConfig> = {
   model: 'mlp',
   modelConfig: { depth: 3, hidden: 32 },

@@ -4,15 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Store } from '../src/store/store';
 import { exportPath, exportRuns, importRuns, readExports } from '../src/store/export';
 import { GENERATED_PREFIX, reportFromDir } from '../src/experiments/report';
 import { train, TrainConfig } from '../src/experiments/train';
+import { tempDir } from './tmpdir';
 
 const DOCS = path.join(__dirname, '..', '..', 'docs', 'results');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tp-data-'));
+const tmp = () => tempDir('data');
 const tiny: Partial<TrainConfig> = {
   name: 'mlp/mlp-mnist/tjml',
   model: 'mlp',

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { earlyStopState, evalBatchSize, train, TrainConfig, TRAIN_DEFAULTS, runKey, validateConfig } from '../src/experiments/train';
@@ -16,6 +15,7 @@ import { createMethod } from '../src/methods';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../src/experiments/report';
 import { runSweep, sweepName } from '../src/experiments/sweep';
 import { renderRuns } from '../src/experiments/runlist';
+import { tempDir } from './tmpdir';
 
 const tiny: Partial<TrainConfig> = {
   model: 'lenet',
@@ -29,7 +29,7 @@ const tiny: Partial<TrainConfig> = {
   testSubset: 256,
   diagnosticsEvery: 1,
 };
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tp-runs-'));
+const tmp = () => tempDir('runs');
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 
 test('a crashed run resumes from its last epoch and ends where an uninterrupted run ends', async () => {
