@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Activation, EpochMetrics, Flatten, Linear, Network, Sequential, Store, createMethod, fit, loadDataset, manualSeed, subset, train } from '../src';
@@ -117,7 +118,6 @@ test('CLI: bad flags, config files and settings fail before any work with one li
 test('runs a user can manage: no run dropped from the report, differing settings shown, CSV/JSONL export, a running config is not trained twice', async () => {
   const { aggregate, renderTable } = await import('../src/experiments/report');
   const { renderRuns, exportRunList } = await import('../src/experiments/runlist');
-  const os_ = await import('node:os');
   const dir = tempDir('manage');
   const store = new Store(path.join(dir, 'runs.sqlite'));
   const base = { name: 'mlp/mlp-mnist/bp', model: 'mlp', modelConfig: { depth: 3, hidden: 16 }, data: 'mnist' as const, method: 'bp' as const, epochs: 1, batchSize: 64, trainSubset: 256, testSubset: 128 };
@@ -138,9 +138,9 @@ test('runs a user can manage: no run dropped from the report, differing settings
   assert.deepEqual(jsonl.map((r) => r.config.lr), [0.05, 0.1]);
   // a config another live process is training is refused; a dead process's claim is taken over
   const open = await train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true, stopAfter: 1 });
-  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os_.hostname()}:${process.ppid}`, open.runId);
+  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os.hostname()}:${process.ppid}`, open.runId);
   await assert.rejects(train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true }), new RegExp(`run ${open.runId} \\(mlp/mlp-mnist/bp\\) is being trained by process ${process.ppid} on this machine`));
-  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os_.hostname()}:999999999`, open.runId);
+  store.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${os.hostname()}:999999999`, open.runId);
   const done = await train({ ...base, lr: 0.2, epochs: 2 }, { store, quiet: true });
   assert.equal(done.epochs.length, 2, 'taken over from a dead process and finished');
   assert.equal(store.getRun(open.runId!)!.owner, null, 'the claim is given back');

@@ -10,12 +10,12 @@ const made: string[] = [];
 
 function removeAll(): void {
   if (process.env.TARGETPROP_KEEP_TMP === '1') return;
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 }
+process.once('exit', removeAll);
 
 /** A new empty folder `<tmp>/tp-<prefix>-XXXXXX`, removed when this process exits. */
 export function tempDir(prefix: string): string {
-  if (made.length === 0) process.once('exit', removeAll);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tp-${prefix}-`));
   made.push(dir);
   return dir;
