@@ -97,6 +97,9 @@ test('CLI: bad flags, config files and settings fail before any work with one li
   fails(['train', '--config', file('g.json', '{"augment": "no"}')], /g\.json: augment must be true or false/);
   fails(['train', '--config', file('k.json', '{"feedback": {"optimizer": {"kind": "rmsprop"}}}')], /k\.json: feedback\.optimizer\.kind must be one of sgd, adam/);
   fails(['train', '--config', file('h.json', '{ broken')], /h\.json: not valid JSON/);
+  fails(['train', '--train-subset', '70000'], /trainSubset 70000 is more than mnist's 60000 training images/);
+  fails(['train', '--data', 'cifar10', '--test-subset', '10001'], /testSubset 10001 is more than cifar10's 10000 test images/);
+  fails(['train', '--train-subset', '500', '--val', '500'], /valSize 500 leaves no training images \(of 500\)/);
   fails(['train', '--config', file('i.yaml', '')], /i\.yaml: the file is empty/);
   fails(['train', '--config', dir], /expected a JSON or YAML file, found a folder/);
   fails(['train', '--config', path.join(dir, 'nope.json')], /nope\.json: no such file/);

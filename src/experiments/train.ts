@@ -167,13 +167,20 @@ export function validateConfig(c: TrainConfig): void {
   } catch (e) {
     bad((e as Error).message);
   }
-  spec(c.data);
+  const counts = spec(c.data).counts;
   if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad(`epochs must be a positive integer, got ${c.epochs}`);
   if (!(Number.isInteger(c.batchSize) && c.batchSize > 0)) bad(`batch size must be a positive integer, got ${c.batchSize}`);
   if (!(c.lr > 0)) bad(`lr must be > 0, got ${c.lr}`);
   if (c.method !== 'bp' && !(c.beta > 0)) bad(`beta must be > 0, got ${c.beta}`);
   for (const k of ['trainSubset', 'testSubset', 'valSize'] as const)
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
+  // a subset larger than the split would train on all of it under a config that says otherwise
+  if (c.trainSubset !== undefined && c.trainSubset > counts.train)
+    bad(`trainSubset ${c.trainSubset} is more than ${c.data}'s ${counts.train} training images (leave it unset, --full-data, for all)`);
+  if (c.testSubset !== undefined && c.testSubset > counts.test)
+    bad(`testSubset ${c.testSubset} is more than ${c.data}'s ${counts.test} test images (leave it unset, --full-data, for all)`);
+  const nTrain = c.trainSubset ?? counts.train;
+  if (c.valSize !== undefined && c.valSize >= nTrain) bad(`valSize ${c.valSize} leaves no training images (of ${nTrain}); hold out fewer`);
   if (c.device !== undefined) {
     // CUDA asked of a CPU-only build (or a machine without a GPU) fails here, before any data loads
     const before = defaultDevice();
