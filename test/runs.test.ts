@@ -195,6 +195,16 @@ test('CLI: bad input fails before work with a clear message; help lists methods'
   assert.equal(missing.code, 1);
   assert.match(missing.out, /cifar10: dataset not found\. Looked in: /, 'reproduce checks its datasets before the first run');
   assert.ok(!fs.existsSync(path.join(noData, 'runs.sqlite')), 'no run was started');
+  // commands that only read runs name a mistyped folder instead of writing an empty database or report into it
+  const noRuns = run('runs', '--results', noData);
+  assert.equal(noRuns.code, 1);
+  assert.match(noRuns.out, /runs\.sqlite: no runs database there/);
+  assert.match(run('report', '--results', noData).out, /runs\.sqlite: no runs database there/);
+  assert.ok(!fs.existsSync(path.join(noData, 'runs.sqlite')), 'runs and report made no database');
+  assert.match(run('report', '--from-dir', path.join(noData, 'typo')).out, /typo[\/]runs: no such folder of exported runs/);
+  assert.ok(!fs.existsSync(path.join(noData, 'typo')), 'report --from-dir wrote nothing into a mistyped folder');
+  assert.match(run('runs', '--import-dir', path.join(noData, 'typo'), '--results', noData).out, /typo: no such folder of exported runs/);
+  assert.ok(!fs.existsSync(path.join(noData, 'runs.sqlite')), 'a failed import made no database');
   const dir = tmp();
   const cfg = path.join(dir, 'c.yaml');
   fs.writeFileSync(cfg, 'method: bp\nepochs: 1\ntrainSubset: 128\ntestSubset: 64\nbatchSize: 64\nmodelConfig:\n  channels: [2, 2]\n  hidden: 8\n');

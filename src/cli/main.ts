@@ -164,6 +164,12 @@ const exportDirOf = (a: Args) => {
   return d ? path.resolve(d) : undefined;
 };
 const openStore = (a: Args) => new Store(path.join(resultsDir(a), 'runs.sqlite'), { exportDir: exportDirOf(a) });
+/** For commands that only read runs: a mistyped --results names its folder instead of making an empty database there. */
+const openExistingStore = (a: Args) => {
+  const file = path.join(resultsDir(a), 'runs.sqlite');
+  if (!fs.existsSync(file)) throw new Error(`${file}: no runs database there (train, sweep and reproduce make one; --results names its folder)`);
+  return openStore(a);
+};
 
 /** Runs one parsed command (program.ts parses the command line). */
 export async function runCommand(cmd: string, a: Args): Promise<void> {
@@ -353,7 +359,10 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
       return;
     }
     case 'runs': {
-      const store = openStore(a);
+      // importing may start a new database; everything else reads one
+      const imp = typeof a['import-dir'] === 'string' ? path.resolve(a['import-dir']) : undefined;
+      if (imp && !fs.existsSync(imp)) throw new Error(`${imp}: no such folder of exported runs (such as docs/results/runs)`);
+      const store = imp ? openStore(a) : openExistingStore(a);
       if (a.stop !== undefined) {
         const id = Number(a.stop);
         if (!Number.isInteger(id)) throw new Error(`--stop expects a run id (see targetprop runs), got '${a.stop}'`);
@@ -368,8 +377,8 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
         store.retireRun(id, a.why.trim());
         console.log(`run ${id} retired: ${a.why.trim()} (out of the report's tables; rerunning its config starts a new run)`);
       }
-      if (typeof a['import-dir'] === 'string') {
-        const n = importRuns(store, readExports(path.resolve(a['import-dir'])));
+      if (imp) {
+        const n = importRuns(store, readExports(imp));
         console.log(`imported ${n} run(s) from ${a['import-dir']} (runs already in ${store.file} were kept)`);
       }
       if (a['export-dir'] !== undefined) {
@@ -394,7 +403,7 @@ export async function runCommand(cmd: string, a: Args): Promise<void> {
         console.log(reportFromDir(path.resolve(a['from-dir']), path.resolve((a.out as string) ?? a['from-dir'])));
         return;
       }
-      const store = openStore(a);
+      const store = openExistingStore(a);
       const f2 = path.join(resultsDir(a), 'figure2.json');
       const rows = fs.existsSync(f2) ? JSON.parse(fs.readFileSync(f2, 'utf8')) : undefined;
       console.log(writeReport(store, (a.out as string) ?? path.join(resultsDir(a), 'report'), rows));

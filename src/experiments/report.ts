@@ -492,6 +492,8 @@ function unfinishedFigures(store: Store, outDir: string): string[] {
 
 /** The report of committed data: `dir`/runs/ (run exports) and `dir`/figure2.json, written to `outDir`. */
 export function reportFromDir(dir: string, outDir: string): string {
+  // a mistyped folder would otherwise get an empty report written into it
+  if (!fs.existsSync(path.join(dir, 'runs'))) throw new Error(`${path.join(dir, 'runs')}: no such folder of exported runs (--from-dir names the folder that holds runs/, such as docs/results)`);
   const runs = readExports(path.join(dir, 'runs'));
   const store = new Store(':memory:');
   try {
