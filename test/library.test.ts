@@ -68,6 +68,7 @@ test('CLI: train --save, then eval and predict on the saved model agree with the
   assert.match(pred, /^image 0: class \d \(\d\), p = 0\.\d{4}; true class 7\nimage 1: class \d \(\d\), p = 0\.\d{4}; true class 2\n$/);
   assert.throws(() => cli('predict', '--model-file', path.join(dir, 'm.safetensors'), '--indices', '10000'), /--indices expects image indices 0\.\.9999/);
   assert.throws(() => cli('eval', '--model-file', path.join(dir, 'none.safetensors')), /none\.safetensors: no such model file/);
+  assert.throws(() => cli('eval', '--model-file', dir), /: expected a model file, found a folder/);
 });
 
 test('CLI: bad flags, config files and settings fail before any work with one line naming the flag, key or file', () => {

@@ -52,6 +52,7 @@ export function saveModel(file: string, net: Network, meta: Partial<ModelMeta> =
 /** The parsed file: its metadata and each tensor's float32 data. Bad files fail with the file's name and what is wrong. */
 export function readSafetensors(file: string): { meta: ModelMeta | null; tensors: Map<string, { shape: number[]; data: Float32Array }> } {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such model file`);
+  if (fs.statSync(file).isDirectory()) throw new Error(`${file}: expected a model file, found a folder`);
   const buf = fs.readFileSync(file);
   const bad = (what: string) => new Error(`${file}: not a safetensors model file (${what})`);
   if (buf.length < 8) throw bad('shorter than its 8-byte header length');
