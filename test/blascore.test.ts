@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CoreProbe, pickCore } from '../src/engine/blascore';
+import { CoreCacheEntry, CoreProbe, pickCore, readCoreCache, withCoreEntry } from '../src/engine/blascore';
 import { blasInfo } from '../src/engine';
 import { tempDir } from './tmpdir';
 
@@ -56,12 +56,28 @@ test('without a user setting the calibration picks a verified core, caches it, a
   assert.equal(first.info.core, picked!.core);
   assert.equal(first.choice.coretype, picked!.requested ?? undefined);
 
+  // another checkout's calibration (another engine build) sits beside this one's
+  const [ours] = readCoreCache(cache);
+  assert.ok(ours, 'the cache holds this build\'s entry');
+  const foreign: CoreCacheEntry = { key: 'another CPU|another/engine.node|1', coretype: 'Haswell', probes: [] };
+  fs.writeFileSync(cache, JSON.stringify({ entries: [ours, foreign] }));
   const before = fs.statSync(cache).mtimeMs;
   const second = start(env);
   assert.equal(second.choice.source, 'calibrated');
   assert.equal(second.info.core, first.info.core);
   assert.equal(fs.statSync(cache).mtimeMs, before, 'the cached choice is reused, not recalibrated');
   assert.equal(second.stderr, '', 'a cached choice starts silently');
+
+  // the one-entry layout of earlier versions is still read
+  fs.writeFileSync(cache, JSON.stringify(ours));
+  const old = fs.statSync(cache).mtimeMs;
+  assert.equal(start(env).info.core, first.info.core);
+  assert.equal(fs.statSync(cache).mtimeMs, old, 'an old-layout entry is reused');
+
+  // calibrating this build keeps the other build's entry instead of overwriting it
+  fs.writeFileSync(cache, JSON.stringify({ entries: [foreign] }));
+  assert.equal(start(env).choice.source, 'calibrated');
+  assert.deepEqual(readCoreCache(cache).map((e) => e.key), [foreign.key, ours.key]);
 
   // a damaged cache is recalibrated, not a crash
   fs.writeFileSync(cache, '{ not json');
@@ -70,4 +86,24 @@ test('without a user setting the calibration picks a verified core, caches it, a
 
   assert.equal(start({ ...env, TARGETPROP_BLAS_CORE: 'auto' }).choice.source, 'auto');
   fs.rmSync(home, { recursive: true, force: true });
+});
+
+test('the core cache keeps one entry per engine build, newest last, at most CORE_CACHE_MAX', () => {
+  const e = (key: string, coretype: string | null = null): CoreCacheEntry => ({ key, coretype, probes: [] });
+  assert.deepEqual(withCoreEntry([e('a'), e('b')], e('c')).map((x) => x.key), ['a', 'b', 'c']);
+  // a recalibrated build replaces its entry and becomes the newest
+  const re = withCoreEntry([e('a', 'Haswell'), e('b')], e('a', 'SkylakeX'));
+  assert.deepEqual(re.map((x) => [x.key, x.coretype]), [['b', null], ['a', 'SkylakeX']]);
+  assert.deepEqual(withCoreEntry([e('a'), e('b'), e('c')], e('d'), 3).map((x) => x.key), ['b', 'c', 'd']);
+
+  const dir = tempDir('blascache');
+  const file = path.join(dir, 'blas-core.json');
+  assert.deepEqual(readCoreCache(file), [], 'no file: nothing cached');
+  fs.writeFileSync(file, '{ not json');
+  assert.deepEqual(readCoreCache(file), [], 'a damaged file: nothing cached');
+  fs.writeFileSync(file, JSON.stringify({ entries: [e('a'), { key: 7 }, null] }));
+  assert.deepEqual(readCoreCache(file).map((x) => x.key), ['a'], 'malformed entries are skipped');
+  fs.writeFileSync(file, JSON.stringify(e('old')));
+  assert.deepEqual(readCoreCache(file).map((x) => x.key), ['old'], 'the one-entry layout of earlier versions');
+  fs.rmSync(dir, { recursive: true, force: true });
 });

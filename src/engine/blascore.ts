@@ -88,6 +88,40 @@ export function pickCore(probes: CoreProbe[]): CoreProbe | undefined {
   return own && own.gflops! >= best.gflops! / 1.1 ? own : best;
 }
 
+/** One cached calibration: for one CPU and one engine build (path and mtime), in `key`. */
+export interface CoreCacheEntry {
+  key: string;
+  coretype: string | null;
+  probes: CoreProbe[];
+  note?: string;
+}
+
+/** Calibrations kept; the oldest goes first (each clone, CI checkout or rebuild adds one). */
+export const CORE_CACHE_MAX = 16;
+
+/**
+ * The cached calibrations in `file`; none when it is missing or unreadable (then calibrate).
+ * Reads the older one-entry layout too.
+ */
+export function readCoreCache(file: string): CoreCacheEntry[] {
+  try {
+    const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const list: unknown[] = Array.isArray(c?.entries) ? c.entries : [c];
+    return list.filter((e): e is CoreCacheEntry => typeof (e as CoreCacheEntry)?.key === 'string' && Array.isArray((e as CoreCacheEntry).probes));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `entries` with `entry` as the newest, replacing one of the same key. One entry per engine
+ * build, so two checkouts on one machine (a long run's and a development one) keep their own
+ * choice instead of recalibrating each other's at every start, under whatever load is running.
+ */
+export function withCoreEntry(entries: CoreCacheEntry[], entry: CoreCacheEntry, max = CORE_CACHE_MAX): CoreCacheEntry[] {
+  return [...entries.filter((e) => e.key !== entry.key), entry].slice(-max);
+}
+
 /**
  * Sets OPENBLAS_CORETYPE for this process (before the addon loads): the user's, the cached
  * calibration for this CPU and engine build, or a new calibration (a few seconds, once).
@@ -116,13 +150,7 @@ export function chooseBlasCore(addon: string): void {
   }
   const key = `${cpu.model}|${[...cpu.flags].sort().join(' ')}|${addon}|${stat.mtimeMs}`;
   const file = cacheFile();
-  let cached: { key: string; coretype: string | null; probes: CoreProbe[]; note?: string } | undefined;
-  try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (c.key === key) cached = c;
-  } catch {
-    /* none yet, or unreadable: calibrate */
-  }
+  let cached = readCoreCache(file).find((e) => e.key === key);
   if (!cached) {
     const own = probe(addon, null);
     const probes = [own];
@@ -137,7 +165,8 @@ export function chooseBlasCore(addon: string): void {
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         const tmp = `${file}.${process.pid}`;
-        fs.writeFileSync(tmp, JSON.stringify(cached, null, 1));
+        // re-read just before writing: another checkout may have added its entry meanwhile
+        fs.writeFileSync(tmp, JSON.stringify({ entries: withCoreEntry(readCoreCache(file), cached) }, null, 1));
         fs.renameSync(tmp, file);
       } catch {
         /* a read-only home: calibrate again next time */
