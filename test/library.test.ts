@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Activation, EpochMetrics, Flatten, Linear, Network, Sequential, Store, createMethod, fit, loadDataset, manualSeed, subset, train } from '../src';
 import { tempDir } from './tmpdir';
 
@@ -89,6 +89,13 @@ test('CLI: bad flags, config files and settings fail before any work with one li
   fails(['train', '--bogus', '1'], /unknown option '--bogus'/);
   fails(['train', '--augment', 'nope'], /--augment is a switch/);
   fails(['train', '--model', 'constructor'], /unknown model 'constructor'/);
+  // no "settings: ... as in the grid's cell" line about a model or dataset that does not exist
+  for (const bad of [['--model', 'foo'], ['--data', 'foo'], ['--method', 'foo']]) {
+    const r = spawnSync(process.execPath, [CLI, 'train', ...bad], { encoding: 'utf8', env: { ...process.env, TARGETPROP_THREADS: '1' } });
+    assert.notEqual(r.status, 0);
+    assert.doesNotMatch(r.stdout, /settings:/, bad.join(' '));
+    assert.match(r.stderr, /unknown (model|dataset|method) 'foo'/);
+  }
   fails(['train', '--config', file('a.json', '{"epoch": 2}')], /a\.json: unknown key 'epoch' \(did you mean 'epochs'\?\)/);
   fails(['train', '--config', file('b.json', '{"learningRate": 0.5}')], /b\.json: unknown key 'learningRate'/);
   fails(['train', '--config', file('c.json', '{"lr": "0.1"}')], /c\.json: lr must be a number \(not a string\), got "0\.1"/);

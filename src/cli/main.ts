@@ -18,7 +18,7 @@ import { DATASETS, classCounts, dataDir, loadDataset } from '../data/datasets';
 import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
 import { checkTrainConfig } from '../experiments/schema';
-import { loadModel } from '../models';
+import { MODELS, loadModel } from '../models';
 import { evaluate, predict } from '../experiments/train';
 import { subset } from '../data/datasets';
 import { setDefaultDevice } from '../engine';
@@ -147,8 +147,10 @@ function shortened(c: Partial<TrainConfig>, epochs: number, full: number): Parti
 function withGridSettings(flags: Partial<TrainConfig>): Partial<TrainConfig> {
   const model = flags.model ?? TRAIN_DEFAULTS.model;
   const method = flags.method ?? TRAIN_DEFAULTS.method;
-  if (!isMethod(method)) return flags; // validateConfig names the bad method
-  const tuned = tunedDefaults(model, method, flags.data ?? TRAIN_DEFAULTS.data);
+  const data = flags.data ?? TRAIN_DEFAULTS.data;
+  // validateConfig names a bad method, model or dataset: no settings line about a cell that cannot exist
+  if (!isMethod(method) || !Object.hasOwn(MODELS, model) || !DATASETS.includes(data)) return flags;
+  const tuned = tunedDefaults(model, method, data);
   console.log(
     tuned
       ? `settings: ${method} on ${model} as in the ${tuned.table} grid's ${tuned.data} cell (src/experiments/grids.ts); flags and --config override them`
