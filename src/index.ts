@@ -15,8 +15,11 @@ export type { Method, MethodName, MethodConfig, FeedbackTraining, StepResult, Gr
 export { Network, buildModel, MODELS, hiddenBlock, saveModel, loadModel, loadWeights, readSafetensors } from './models';
 export type { ModelName, ModelMeta } from './models';
 // training: the shared loop for any network (fit), the config-driven run (train), evaluation
-export { fit, train, evaluate, predict, validateConfig, runKey, TRAIN_DEFAULTS, DivergenceGuard } from './experiments/train';
-export type { FitOptions, TrainConfig, TrainOptions, RunResult, EpochMetrics, Splits } from './experiments/train';
+export { fit, train, DivergenceGuard } from './experiments/train';
+export type { FitOptions, TrainOptions, RunResult, EpochMetrics, Splits } from './experiments/train';
+export { validateConfig, runKey, TRAIN_DEFAULTS } from './experiments/config';
+export type { TrainConfig } from './experiments/config';
+export { evaluate, predict } from './experiments/evaluate';
 // data: datasets (verified), the seeded loader
 export { loadDataset, subset, trainValSplit, classCounts, DATASETS, SPECS } from './data/datasets';
 export type { Dataset, DatasetName, Split } from './data/datasets';

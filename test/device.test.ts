@@ -4,7 +4,6 @@
 // record where they ran. On a CUDA machine the whole suite runs with TARGETPROP_DEVICE=cuda.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cudaInfo, defaultDevice, randn, randnLike, resolveDevice, setDefaultDevice, tensor, zeros } from '../src/engine';
 import { Store, train, validateConfig, TRAIN_DEFAULTS } from '../src';

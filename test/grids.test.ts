@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectCells } from '../src/cli/main';
 import { grid, TableName, tunedDefaults } from '../src/experiments/grids';
-import { TRAIN_DEFAULTS, setup, runKey } from '../src/experiments/train';
+import { setup } from '../src/experiments/train';
+import { TRAIN_DEFAULTS, runKey } from '../src/experiments/config';
 
 test('every cell of every paper grid is a valid config that builds its model and method', () => {
   for (const table of ['table1', 'table2', 'table3', 'table4'] as TableName[])

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { Store } from '../src/store/store';
 import { exportPath, exportRuns, importRuns, readExports } from '../src/store/export';
 import { GENERATED_PREFIX, reportFromDir } from '../src/experiments/report';
-import { train, TrainConfig } from '../src/experiments/train';
+import { train } from '../src/experiments/train';
+import { TrainConfig } from '../src/experiments/config';
 import { tempDir } from './tmpdir';
 
 const DOCS = path.join(__dirname, '..', '..', 'docs', 'results');

@@ -5,7 +5,8 @@ import { Args, buildProgram } from './program';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { TRAIN_DEFAULTS, TrainConfig, earlyStopOf, train, validateConfig } from '../experiments/train';
+import { earlyStopOf, train } from '../experiments/train';
+import { TRAIN_DEFAULTS, TrainConfig, validateConfig } from '../experiments/config';
 import { Cell, PROFILES, Profile, TABLES, TableName, budgetOf, grid, isTable, tunedDefaults } from '../experiments/grids';
 import { matrixTimings } from '../experiments/figure2';
 import { gridBase, numberList, runSweep, sweepName } from '../experiments/sweep';
@@ -19,7 +20,7 @@ import { fetchDataset } from '../data/fetch';
 import { isMethod } from '../methods/factory';
 import { checkTrainConfig } from '../experiments/schema';
 import { MODELS, loadModel } from '../models';
-import { evaluate, predict } from '../experiments/train';
+import { evaluate, predict } from '../experiments/evaluate';
 import { subset } from '../data/datasets';
 import { setDefaultDevice } from '../engine';
 

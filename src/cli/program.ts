@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { TRAIN_DEFAULTS } from '../experiments/train';
+import { TRAIN_DEFAULTS } from '../experiments/config';
 import { MODELS } from '../models';
 import { METHODS } from '../methods/method';
 import { DATASETS } from '../data/datasets';

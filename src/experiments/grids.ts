@@ -2,7 +2,7 @@
 // scalingDTP's tuned LeNet/SimpleVGG values for LDRL; our local loss divides by beta, so a
 // scalingDTP forward lr becomes lr * beta here (same step). Quick profiles shrink data and
 // epochs only; the `full` profile is the paper's budget.
-import { TrainConfig } from './train';
+import { TrainConfig } from './config';
 import { DatasetName } from '../data/datasets';
 import { MethodName, isAnalytical } from '../methods';
 

@@ -2,7 +2,7 @@
 // (status 'running' with fewer epochs than configured, or 'stopped' by hand with a reason: rerun
 // the same command to resume either) and runs retired by hand, with the reason.
 import { Store } from '../store/store';
-import { TrainConfig } from './train';
+import { TrainConfig } from './config';
 import { median } from './stats';
 import { configDiff } from './report';
 

@@ -62,7 +62,7 @@ const FEEDBACK_MODE: Rule = {
   required: ['activation', 'pool', 'layerNorm', 'linear', 'coupling'],
 };
 
-/** Every TrainConfig field and what it may hold (src/experiments/train.ts documents each). */
+/** Every TrainConfig field and what it may hold (src/experiments/config.ts documents each). */
 export const TRAIN_SCHEMA: Record<string, Rule> = {
   name: str(),
   tags: { t: 'strings' },

@@ -3,7 +3,8 @@
 // accuracy on the held-out split. Meant for tuning on a train/val split (--val), as the paper
 // tuned on 45k/5k before the final runs.
 import { Store } from '../store/store';
-import { TrainConfig, TRAIN_DEFAULTS, train, validateConfig } from './train';
+import { train } from './train';
+import { TrainConfig, TRAIN_DEFAULTS, validateConfig } from './config';
 import { TableName, grid } from './grids';
 
 export interface SweepSpec {

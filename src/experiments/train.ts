@@ -1,13 +1,12 @@
 // One training run: config -> validated setup -> epochs (progress bar, metrics, diagnostics,
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
-import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { OptimizerSpec, Schedule, Tensor, blasChoice, blasInfo, crossEntropy, defaultDevice, gpuName, setDefaultDevice, softmax, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { Schedule, Tensor, blasChoice, blasInfo, defaultDevice, gpuName, setDefaultDevice, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
 import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
 import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
-import { FeedbackTraining, Method, MethodConfig, createMethod, isMethod, METHODS } from '../methods';
+import { FeedbackTraining, Method, MethodConfig, createMethod } from '../methods';
 import { LearnedTP } from '../methods/learned';
-import { ModelMeta, Network, buildModel, checkModelConfig, MODELS, ModelName, saveModel } from '../models';
+import { ModelMeta, Network, buildModel, saveModel } from '../models';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bpAngles, weightAngles } from '../diagnostics/angles';
@@ -15,70 +14,8 @@ import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
 import { Progress } from '../cli/progress';
 import { RunRow, Store, packArrays, unpackArrays } from '../store/store';
-import { FeedbackMode } from '../layers';
-import { checkTrainConfig } from './schema';
-
-export interface TrainConfig {
-  /** Label for reports (defaults to model/data/method). */
-  name?: string;
-  /** Free labels shown by `targetprop runs` (like the name, not part of the run's identity). */
-  tags?: string[];
-  /**
-   * cpu, cuda, cuda:N or auto (CUDA when available); default TARGETPROP_DEVICE, else cpu. The
-   * network, optimizer and feedback state, batches and evaluation live there. Like the thread
-   * count, not part of the run's identity: the run records each device it ran on.
-   */
-  device?: string;
-  model: string;
-  modelConfig?: Record<string, unknown>;
-  data: DatasetName;
-  method: MethodConfig['method'];
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  beta: number;
-  optimizer: OptimizerSpec;
-  schedule: Schedule;
-  feedback?: Partial<FeedbackTraining>;
-  feedbackMode?: FeedbackMode;
-  seed: number;
-  augment: boolean;
-  /** Use only the first N training / test examples (quick runs). */
-  trainSubset?: number;
-  testSubset?: number;
-  /**
-   * Hold out this many training examples as validation. Without earlyStop the epochs' held-out
-   * accuracy is on it (sweeps rank on it; the test set is not looked at).
-   */
-  valSize?: number;
-  /**
-   * Early stopping on the validation split (needs valSize): training ends once validation
-   * accuracy has not improved for `patience` epochs, and the run reports the train and test
-   * accuracy of its best-validation epoch. Test is then evaluated every epoch beside val.
-   */
-  earlyStop?: { patience: number };
-  /** BP-angle / weight-angle diagnostics every N epochs (0: off). */
-  diagnosticsEvery: number;
-  diagnosticsBeta: number;
-}
-
-export const TRAIN_DEFAULTS: TrainConfig = {
-  model: 'lenet',
-  data: 'mnist',
-  method: 'tjml',
-  epochs: 1,
-  batchSize: 128,
-  lr: 0.05,
-  beta: 0.01,
-  optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 },
-  schedule: { kind: 'cosine', tMax: 85, etaMin: 1e-5 },
-  seed: 0,
-  augment: false,
-  trainSubset: 10000,
-  testSubset: 2000,
-  diagnosticsEvery: 1,
-  diagnosticsBeta: 0.01,
-};
+import { TRAIN_DEFAULTS, TrainConfig, identityKey, runKey, validateConfig } from './config';
+import { evaluate } from './evaluate';
 
 export interface RunResult {
   runId: number | null;
@@ -150,131 +87,12 @@ export function earlyStopState(valAccs: number[], patience: number): { best: num
 /** Early stopping's state for a run's epochs so far (epochs without val accuracy count as NaN). */
 export const earlyStopOf = (epochs: EpochMetrics[], patience: number) => earlyStopState(epochs.map((m) => m.valAcc ?? NaN), patience);
 
-/** Rejects bad configs with a message naming the field, before any data is loaded. */
-export function validateConfig(c: TrainConfig): void {
-  const bad = (m: string) => {
-    throw new Error(`invalid config: ${m}`);
-  };
-  try {
-    checkTrainConfig(c);
-  } catch (e) {
-    bad((e as Error).message);
-  }
-  if (!isMethod(c.method)) bad(`unknown method '${c.method}' (expected one of: ${METHODS.join(', ')})`);
-  if (!Object.hasOwn(MODELS, c.model)) bad(`unknown model '${c.model}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
-  try {
-    checkModelConfig(c.model as ModelName, c.modelConfig ?? {});
-  } catch (e) {
-    bad((e as Error).message);
-  }
-  const counts = spec(c.data).counts;
-  if (!(Number.isInteger(c.epochs) && c.epochs > 0)) bad(`epochs must be a positive integer, got ${c.epochs}`);
-  if (!(Number.isInteger(c.batchSize) && c.batchSize > 0)) bad(`batch size must be a positive integer, got ${c.batchSize}`);
-  if (!(c.lr > 0)) bad(`lr must be > 0, got ${c.lr}`);
-  if (c.method !== 'bp' && !(c.beta > 0)) bad(`beta must be > 0, got ${c.beta}`);
-  for (const k of ['trainSubset', 'testSubset', 'valSize'] as const)
-    if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! > 0)) bad(`${k} must be a positive integer, got ${c[k]}`);
-  // a subset larger than the split would train on all of it under a config that says otherwise
-  if (c.trainSubset !== undefined && c.trainSubset > counts.train)
-    bad(`trainSubset ${c.trainSubset} is more than ${c.data}'s ${counts.train} training images (leave it unset, --full-data, for all)`);
-  if (c.testSubset !== undefined && c.testSubset > counts.test)
-    bad(`testSubset ${c.testSubset} is more than ${c.data}'s ${counts.test} test images (leave it unset, --full-data, for all)`);
-  const nTrain = c.trainSubset ?? counts.train;
-  if (c.valSize !== undefined && c.valSize >= nTrain) bad(`valSize ${c.valSize} leaves no training images (of ${nTrain}); hold out fewer`);
-  if (c.device !== undefined) {
-    // CUDA asked of a CPU-only build (or a machine without a GPU) fails here, before any data loads
-    const before = defaultDevice();
-    try {
-      setDefaultDevice(c.device);
-    } catch (e) {
-      bad(`${(e as Error).message.replace(/^setDefaultDevice\(\): /, '')}`);
-    } finally {
-      setDefaultDevice(before);
-    }
-  }
-  if (c.earlyStop) {
-    if (!c.valSize) bad('earlyStop needs a validation split (valSize, --val N) to stop on');
-    if (!(Number.isInteger(c.earlyStop.patience) && c.earlyStop.patience > 0)) bad(`earlyStop.patience must be a positive integer, got ${c.earlyStop.patience}`);
-  }
-}
-
-/** JSON with object keys sorted at every depth, so equal configs hash equally. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
-/** Identity of a run for resuming: everything that changes its result (not its name or logging). */
-export function runKey(c: TrainConfig): string {
-  const { name: _n, tags: _t, device: _v, diagnosticsEvery: _d, ...rest } = c;
-  return createHash('sha1').update(canonical(rest)).digest('hex').slice(0, 20);
-}
-
 function gitCommit(): string {
   try {
     return execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return 'unknown';
   }
-}
-
-/**
- * Evaluation batch size: at most `max`, with the examples spread evenly over the batches, so the
- * last batch is never a remainder of a few (batch standardization, which uses the batch's own
- * statistics at test time as FW-DTP does, would standardize a lone example to 0).
- */
-export function evalBatchSize(n: number, max = 500): number {
-  return Math.ceil(n / Math.ceil(n / max));
-}
-
-export function evaluate(net: Network, split: Split, mean: number[], std: number[], maxBatch = 500): { loss: number; acc: number } {
-  const loader = new BatchLoader(split, { batchSize: evalBatchSize(split.n, maxBatch), shuffle: false, seed: 0, mean, std });
-  let loss = 0;
-  let correct = 0;
-  for (const b of loader.epoch(0))
-    tidy(() =>
-      noGrad(() => {
-        const logits = net.forward(b.x);
-        loss += crossEntropy(logits, b.y, 'sum').item();
-        correct += logits.argmax(1).eq(b.y).sum().item();
-        b.x.dispose();
-        b.y.dispose();
-      }),
-    );
-  return { loss: loss / split.n, acc: correct / split.n };
-}
-
-/** The network's class for each chosen image of a split, with its probability and the true label. */
-export function predict(net: Network, split: Split, indices: number[], mean: number[], std: number[]): { index: number; label: number; prob: number; truth: number }[] {
-  const picked: Split = { ...split, n: indices.length, images: concatImages(split, indices), labels: Uint8Array.from(indices, (i) => split.labels[i]) };
-  const loader = new BatchLoader(picked, { batchSize: indices.length, shuffle: false, seed: 0, mean, std });
-  const out: { index: number; label: number; prob: number; truth: number }[] = [];
-  for (const b of loader.epoch(0))
-    tidy(() =>
-      noGrad(() => {
-        const p = softmax(net.forward(b.x), 1);
-        const label = Array.from(p.argmax(1).data());
-        const probs = p.data();
-        const k = p.shape[1];
-        label.forEach((l, i) => out.push({ index: indices[i], label: l, prob: probs[i * k + l], truth: picked.labels[i] }));
-        b.x.dispose();
-        b.y.dispose();
-      }),
-    );
-  return out;
-}
-
-function concatImages(split: Split, indices: number[]): Uint8Array {
-  const per = split.shape[0] * split.shape[1] * split.shape[2];
-  const out = new Uint8Array(indices.length * per);
-  indices.forEach((i, k) => out.set(split.images.subarray(i * per, (i + 1) * per), k * per));
-  return out;
 }
 
 export interface TrainOptions {
@@ -434,7 +252,7 @@ export async function fit(net: Network, method: Method, data: DatasetName | Data
     beta: method.name === 'bp' ? null : methodCfg?.beta ?? null,
     diagnosticsEvery: o.diagnosticsEvery ?? 1,
     diagnosticsBeta: o.diagnosticsBeta ?? 0.01,
-    key: createHash('sha1').update(canonical(identity)).digest('hex').slice(0, 20),
+    key: identityKey(identity),
     // TrainConfig-shaped (runs and report read model, data, method, budget), the network's structure beside it
     config: JSON.stringify({ name: o.name, model: net.name, data: ds.name, method: method.name, beta: methodCfg?.beta, optimizer: methodCfg?.optimizer, ...opts, network: identity.network }),
     modelMeta: { model: net.name, data: ds.name, method: method.name },
