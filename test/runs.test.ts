@@ -474,6 +474,32 @@ test("report: a run's epoch time is the median over its epochs, so one slowed ep
   store.close();
 });
 
+test('`targetprop runs`: the time left counts whole epochs (evaluation and diagnostics too) where their wall time is recorded', async () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  // train records each epoch's wall time, at least its training time
+  await train(tiny, { store, quiet: true, stopAfter: 1 });
+  const [ep] = store.epochs(store.runs()[0].id);
+  const wall = JSON.parse(ep.diagnostics).epochS;
+  assert.ok(wall >= ep.forward_s + ep.feedback_s && wall < 600, `epoch wall time ${wall} s, training ${ep.forward_s + ep.feedback_s} s`);
+  // a 90-epoch run with 2 epochs of 1 s training each: the time left is 88 x the median wall time
+  const cell = grid('table1', 'full', 1).find((c) => c.config.method === 'bp' && c.config.data === 'mnist')!;
+  const cfg = { ...TRAIN_DEFAULTS, ...cell.config };
+  const runs = [{ epochS: 60 }, { epochS: 120 }, {}].map((d, i) => {
+    const r = store.openRun({ key: `k${i}`, name: `${cell.config.name!}-${i}`, config: JSON.stringify(cfg), seed: 0, git: 'x', engine: '{}' });
+    for (const epoch of [0, 1])
+      store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 1, train_acc: 0.5, test_loss: 1, test_acc: 0.5, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: JSON.stringify(d) }, null);
+    return r.name;
+  });
+  const left = (name: string) => new RegExp(`\\| ${name} \\|[^\\n]*\\| 2/90 \\| 50\\.00 \\| 50\\.00 \\| 1\\.0 \\| ([^|]+) \\|`).exec(renderRuns(store))?.[1];
+  assert.equal(left(runs[0]), '88 min');
+  assert.equal(left(runs[1]), '2.9 h');
+  // runs of earlier versions recorded training time only: 88 x 1 s
+  assert.equal(left(runs[2]), '1 min');
+  assert.match(renderRuns(store), /\| last epoch s \| time left \|/);
+  store.close();
+});
+
 test('`targetprop runs`: a full-budget run (no subset stored) is listed as all of the data, not the default subset', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));

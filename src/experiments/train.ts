@@ -1,7 +1,7 @@
 // One training run: config -> validated setup -> epochs (progress bar, metrics, diagnostics,
 // checkpoint per epoch in the store) -> final accuracies. Re-running the same config resumes.
 import { execSync } from 'node:child_process';
-import { Schedule, Tensor, blasChoice, blasInfo, defaultDevice, gpuName, setDefaultDevice, getNumThreads, lrAt, manualSeed, noGrad, tensor, tick, tidy } from '../engine';
+import { Schedule, Tensor, blasChoice, blasInfo, defaultDevice, gpuName, setDefaultDevice, getNumThreads, lrAt, manualSeed, noGrad, now, tensor, tick, tidy } from '../engine';
 import { Augment, BatchLoader, NO_AUGMENT } from '../data/loader';
 import { Dataset, DatasetName, Split, loadDataset, spec, subset, trainValSplit } from '../data/datasets';
 import { FeedbackTraining, Method, MethodConfig, createMethod } from '../methods';
@@ -43,6 +43,11 @@ export interface EpochMetrics {
   valAcc?: number;
   /** The run's first training loss (epoch 0 only): the reference divergence is judged against, kept for resumes. */
   initialLoss?: number;
+  /**
+   * Wall seconds of the whole epoch: training, evaluation and diagnostics (the checkpoint write
+   * aside). `targetprop runs` estimates an unfinished run's time left from it.
+   */
+  epochS?: number;
 }
 
 /** How far above the run's first loss the running loss may rise before the run counts as diverged. */
@@ -392,6 +397,7 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
   };
   for (let e = start; e < l.epochs && !stopped(); e++) {
     if (o.stopAfter !== undefined && done >= o.stopAfter) break;
+    const t0 = now();
     // every random draw of the epoch (feedback noise, probes) comes from the epoch's own seed
     manualSeed(epochSeed(l.seed, e));
     const lr = lrAt(l.lr, e, l.schedule);
@@ -451,6 +457,7 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
       diagBatch.y.dispose();
     }
     if (e === 0) m.initialLoss = guard.reference ?? undefined;
+    m.epochS = (now() - t0) / 1000;
     epochs.push(m);
     if (run)
       o.store!.commitEpoch(
@@ -465,8 +472,9 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
           feedback_s: m.feedbackS,
           forward_s: m.forwardS,
           img_per_s: m.imgPerS,
-          // per-epoch extras (diagnostics, and val accuracy where test is reported beside it)
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss }),
+          // per-epoch extras (diagnostics, val accuracy where test is reported beside it, the
+          // epoch's wall time): JSON, so databases and exports of earlier versions stay readable by both
+          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss, epochS: m.epochS }),
         },
         e + 1 < l.epochs ? checkpointOf(net, method) : null,
       );
@@ -508,5 +516,6 @@ export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
     alignment: d.alignment ?? undefined,
     valAcc: d.valAcc ?? undefined,
     initialLoss: d.initialLoss ?? undefined,
+    epochS: d.epochS ?? undefined,
   };
 }
