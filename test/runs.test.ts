@@ -163,6 +163,21 @@ test('memory stays flat over 1,000 training steps', async () => {
   tidy(() => undefined);
 });
 
+test('memory stays flat over epochs: evaluation, diagnostics and checkpoints hold no tensors', async () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  for (const method of ['tjml', 'bp', 'ldrl'] as const) {
+    const live: number[] = [];
+    const r = await train({ ...tiny, method, epochs: 6, lr: 0.002, beta: 0.2, trainSubset: 256, testSubset: 256, feedback: { iterations: 1, lr: 1e-4, sigma: 0.05, momentum: 0.9, init: { kind: 'default' } } }, { store, quiet: true, onEpoch: () => live.push(liveTensors()) });
+    assert.equal(r.epochs.length, 6);
+    // after the first epoch (optimizer state made on the first step) the count holds still
+    assert.deepEqual(live.slice(1), Array(5).fill(live[1]), `${method}: live tensors per epoch ${live.join(' ')}`);
+    assert.ok(r.epochs.every((m) => m.bpAngles?.length || method === 'bp'), 'diagnostics ran every epoch');
+    assert.equal(liveTensors(), 0, `${method}: tensors left after the run`);
+  }
+  store.close();
+});
+
 test('CLI: bad input fails before work with a clear message; help lists methods', () => {
   const run = (...args: string[]) => {
     try {
