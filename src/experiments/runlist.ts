@@ -1,8 +1,9 @@
 // `targetprop runs`: what the results database holds, including runs that stopped part-way
 // (status 'running' with fewer epochs than configured, or 'stopped' by hand with a reason: rerun
 // the same command to resume either) and runs retired by hand, with the reason.
-import { EpochRow, Store } from '../store/store';
+import { Store } from '../store/store';
 import { TrainConfig } from './config';
+import { EpochMetrics, fromRow } from './train';
 import { median } from './stats';
 import { configDiff } from './report';
 
@@ -72,8 +73,8 @@ export function renderRuns(store: Store, filter?: string, only?: (status: string
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (100 * v).toFixed(2));
     // epochs still to train x the median epoch so far: its wall time (evaluation and diagnostics
     // included; 10-15 % over training alone on Simplified-VGG) where recorded, else its training time
-    const wall = (e: EpochRow) => (JSON.parse(e.diagnostics || '{}') as { epochS?: number }).epochS ?? e.forward_s + e.feedback_s;
-    const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map(wall))) : '-';
+    const wall = (m: EpochMetrics) => m.epochS ?? m.forwardS + m.feedbackS;
+    const left = r.status === 'running' && eps.length ? duration((c.epochs - eps.length) * median(eps.map(fromRow).map(wall))) : '-';
     out.push(
       `| ${r.id} | ${r.name} | ${r.seed} | ${status} | ${eps.length}/${c.epochs} | ${pct(last?.test_acc)} | ${pct(eps.length ? best : undefined)} | ` +
         `${last ? (last.forward_s + last.feedback_s).toFixed(1) : '-'} | ${left} | ${threadsOf(r.engine)} | ${r.started.slice(0, 16).replace('T', ' ')} | ${differs.replace(/\|/g, '\\|') || '-'} |`,
