@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Adam, SGD, activation, conv2d, layerNorm, layerNormStats, leakyReluDiff, ones, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
-  matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, vjp, zeros,
+  matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, tidyBuild, vjp, zeros,
+  leakedTensors, watchLeaks, tick,
   blasInfo,
   getNumThreads,
   setNumThreads,
@@ -83,6 +84,68 @@ test('tidy frees everything but its result; kept tensors survive', () => {
   assert.equal(liveTensors(), before);
   assert.throws(() => tidy(() => { randn([2]); throw new Error('boom'); }), /boom/);
   assert.equal(liveTensors(), before, 'tensors are freed when the scope throws');
+});
+
+test('tidyBuild keeps what a build made when it returns, and frees all of it, kept tensors too, when it throws', () => {
+  const before = liveTensors();
+  let tmp = randn([1]);
+  tmp.dispose();
+  const made = tidy(() => {
+    const r = tidyBuild(() => ({ w: randn([3]).keep(), tmp: randn([2]), inner: tidy(() => (randn([4]), randn([5]).keep())) }));
+    assert.equal(liveTensors(), before + 3, 'nothing freed on success (the inner tidy freed its own temporary)');
+    tmp = r.tmp;
+    return { w: r.w, inner: r.inner };
+  });
+  assert.equal(liveTensors(), before + 2, 'the enclosing tidy freed the unkept tensor; kept ones survive it');
+  assert.ok(tmp.disposed && !made.w.disposed && !made.inner.disposed);
+  made.w.dispose();
+  made.inner.dispose();
+  assert.equal(liveTensors(), before);
+  // a build failing halfway: kept tensors made directly, in a nested tidy, and in a nested tidy that throws
+  const fail = (where: string) => () =>
+    tidyBuild(() => {
+      randn([3]).keep();
+      tidy(() => randn([4]).keep());
+      if (where === 'inner') tidy(() => { randn([2]).keep(); throw new Error('inner'); });
+      randn([2]);
+      throw new Error('outer');
+    });
+  assert.throws(fail('outer'), /outer/);
+  assert.throws(fail('inner'), /inner/);
+  assert.equal(liveTensors(), before, 'a failed build leaves nothing alive');
+  // outside any build, a kept tensor made in a tidy is not tracked by the enclosing scope
+  const k = tidy(() => tidy(() => randn([2]).keep()));
+  assert.ok(!k.disposed);
+  k.dispose();
+});
+
+test('watchLeaks counts the tensors the GC collected without a dispose, and where they were made', async (t) => {
+  if (!global.gc) return t.skip('needs node --expose-gc');
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      global.gc!();
+      await tick();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await settle();
+  watchLeaks(true, { stacks: true });
+  try {
+    (function dropsOne() {
+      randn([8]);
+    })();
+    randn([8]).dispose();
+    tidy(() => {
+      randn([8]);
+    });
+    await settle();
+    const l = leakedTensors();
+    assert.equal(l.count, 1, 'only the tensor made outside any scope and never disposed');
+    assert.match([...l.sites.keys()].join('\n'), /dropsOne/);
+  } finally {
+    watchLeaks(false);
+  }
+  assert.equal(leakedTensors().count, 0, 'off again');
 });
 
 test('inverse and pseudo-inverse are correct', () =>

@@ -9,7 +9,9 @@ import { DivergenceGuard, EpochMetrics, train } from '../src/experiments/train';
 import { TrainConfig } from '../src/experiments/config';
 import { Store } from '../src/store/store';
 import { METHODS } from '../src/methods';
-import { liveTensors, tick } from '../src/engine';
+import { leakedTensors, liveTensors, tick, watchLeaks } from '../src/engine';
+import { buildModel } from '../src/models';
+import { createMethod } from '../src/methods';
 import { tempDir } from './tmpdir';
 
 const settledLive = async () => {
@@ -60,6 +62,34 @@ test('an exploding run ends as diverged within its first epoch, naming step, val
   }
   assert.equal(await settledLive(), before, 'a diverged run frees its tensors');
   s.close();
+});
+
+test('a config rejected halfway through a build frees what the build made, at once and not by the GC', async () => {
+  const before = await settledLive();
+  watchLeaks(true, { stacks: true });
+  try {
+    // the method is rejected after the model is built: train frees the model
+    await assert.rejects(train({ ...mlp, model: 'lenet', modelConfig: { channels: [4, 8], hidden: 16 }, method: 'ijml' }, { quiet: true }), /ijml on lenet, block 1.*no 'inverse' feedback/);
+    assert.equal(liveTensors(), before, 'train: the model of a rejected method is freed');
+    // a method rejected after it made Adam state and feedback weights
+    const net = buildModel('mlp', [1, 28, 28], { depth: 3, hidden: 16 });
+    const withNet = liveTensors();
+    assert.throws(
+      () => createMethod(net, { method: 'ldrl', lr: 0.01, beta: 0.1, optimizer: { kind: 'adam' }, feedback: { iterations: 1, lr: 1e-3, sigma: 0.1, momentum: 0.9, init: { kind: 'default' }, topTarget: 'nope' as 'learned' } }),
+      /ldrl: feedback topTarget must be 'gradient' or 'learned', got 'nope'/,
+    );
+    assert.equal(liveTensors(), withNet, 'createMethod: Adam state and feedback weights of a rejected method are freed');
+    net.dispose();
+    // models whose shapes fail after some layers were made
+    assert.throws(() => buildModel('mixer', [1, 28, 28], { patch: 7, width: 8, tokenHidden: -1 }), /bad shape/);
+    assert.throws(() => buildModel('simple-vgg', [3, 8, 8], { channels: [4, 4, 4, 4] }), /4 pooling stages do not fit a 8x8 input/);
+    assert.doesNotThrow(() => buildModel('simple-vgg', [3, 8, 8], { channels: [4, 4, 4] }).dispose(), 'three stages fit 8x8 (8 -> 4 -> 2 -> 1)');
+    assert.equal(liveTensors(), before, 'buildModel: the layers made before the failure are freed');
+    await settledLive();
+    assert.equal(leakedTensors().count, 0, `left to the GC:\n${[...leakedTensors().sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
+  } finally {
+    watchLeaks(false);
+  }
 });
 
 const strip = (ms: EpochMetrics[]) => ms.map(({ feedbackS: _f, forwardS: _w, imgPerS: _i, epochS: _e, ...m }) => m);

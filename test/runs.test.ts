@@ -11,9 +11,9 @@ import { evalBatchSize } from '../src/experiments/evaluate';
 import { grid } from '../src/experiments/grids';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store';
-import { liveTensors, manualSeed, randn, tensor, tick, tidy } from '../src/engine';
+import { leakedTensors, liveTensors, manualSeed, randn, tensor, tick, tidy, watchLeaks } from '../src/engine';
 import { buildModel } from '../src/models';
-import { createMethod } from '../src/methods';
+import { METHODS, createMethod } from '../src/methods';
 import { aggregate, renderSweeps, renderTable, writeReport } from '../src/experiments/report';
 import { runSweep, sweepName } from '../src/experiments/sweep';
 import { renderRuns } from '../src/experiments/runlist';
@@ -166,6 +166,8 @@ test('memory stays flat over 1,000 training steps', async () => {
 test('memory stays flat over epochs: evaluation, diagnostics and checkpoints hold no tensors', async () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));
+  // and no tensor of a run (model, optimizer, feedback, data, diagnostics) waits on the GC
+  watchLeaks(true, { stacks: true });
   for (const method of ['tjml', 'bp', 'ldrl'] as const) {
     const live: number[] = [];
     // counted after a full collection: wrappers the GC frees are not what this test is about
@@ -178,7 +180,43 @@ test('memory stays flat over epochs: evaluation, diagnostics and checkpoints hol
     assert.ok(r.epochs.every((m) => m.bpAngles?.length || method === 'bp'), 'diagnostics ran every epoch');
     assert.equal(liveTensors(), 0, `${method}: tensors left after the run`);
   }
+  for (let i = 0; i < 3; i++) (global.gc?.(), await tick(), await new Promise((r) => setTimeout(r, 10)));
+  const leaked = leakedTensors();
+  watchLeaks(false);
+  assert.equal(leaked.count, 0, `tensors freed by the GC instead of a dispose, by where they were made:\n${[...leaked.sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
   store.close();
+});
+
+test('every model and method, trained or rejected, leaves no tensor for the GC to free', async () => {
+  const small: Record<string, Record<string, unknown>> = {
+    lenet: { channels: [4, 8], hidden: 16 },
+    'simple-vgg': { channels: [4, 4, 8] },
+    mlp: { depth: 3, hidden: 16 },
+    mixer: { patch: 7, width: 8, tokenHidden: 8, channelHidden: 16, blocks: 1 },
+    'reversible-mixer': { patch: 7, width: 8, tokenHidden: 8, channelHidden: 16, blocks: 1 },
+  };
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) (global.gc?.(), await tick(), await new Promise((r) => setTimeout(r, 10)));
+  };
+  await settle();
+  const before = liveTensors();
+  watchLeaks(true, { stacks: true });
+  const ran: string[] = [];
+  try {
+    for (const [model, modelConfig] of Object.entries(small))
+      for (const method of METHODS) {
+        const cfg: Partial<TrainConfig> = { ...tiny, model, modelConfig, method, epochs: 1, batchSize: 32, lr: 0.002, beta: 0.2, trainSubset: 64, testSubset: 64, feedback: { iterations: 1, lr: 1e-4, sigma: 0.05, momentum: 0.9, init: { kind: 'default' } } };
+        // ijml and pjml exist for linear layers only: their rejection is a path to check too
+        await train(cfg, { quiet: true }).then(() => ran.push(`${model}/${method}`), (e: Error) => assert.match(e.message, /(has|have) no .*feedback|not invertible/, `${model}/${method}`));
+      }
+    await settle();
+    const leaked = leakedTensors();
+    assert.equal(leaked.count, 0, `freed by the GC instead of a dispose:\n${[...leaked.sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
+  } finally {
+    watchLeaks(false);
+  }
+  assert.equal(liveTensors(), before);
+  assert.equal(ran.length, 5 * 7 + 1, 'every model ran with the seven methods that take any layer, and the MLP with pjml too');
 });
 
 test('CLI: bad input fails before work with a clear message; help lists methods', () => {

@@ -36,9 +36,12 @@ export const randnLike = (t: Tensor) => randn(t.shape, t.device);
 /** Uniform [0, 1) samples. */
 export const rand = (shape: Shape, device?: string) => T(native.rand(checkShape(shape, 'rand'), device));
 export const uniform = (shape: Shape, lo: number, hi: number, device?: string) => {
+  // intermediates disposed by hand: parameters are made outside any scope
   const r = rand(shape, device);
-  const out = r.mul(hi - lo).add(lo);
+  const scaled = r.mul(hi - lo);
   r.dispose();
+  const out = scaled.add(lo);
+  scaled.dispose();
   return out;
 };
 export const randperm = (n: number, device?: string) => T(native.randperm(n, device));

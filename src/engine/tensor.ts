@@ -10,6 +10,8 @@ export type Shape = readonly number[];
 const DTYPES = new Set<string>(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']);
 
 const scopes: Tensor[][] = [];
+/** How many tidyBuild calls are running (see there). */
+let builds = 0;
 
 export class Tensor {
   /** @internal */ h: NativeHandle;
@@ -18,6 +20,7 @@ export class Tensor {
 
   constructor(h: NativeHandle) {
     this.h = h;
+    if (leakWatch) leakWatch.registry.register(this, { h, site: leakWatch.stacks ? new Error().stack : undefined });
     const s = scopes[scopes.length - 1];
     if (s) s.push(this);
   }
@@ -207,7 +210,11 @@ export function tidy<T>(fn: () => T): T {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of scope) if (!t.isKept) t.dispose();
+    const parent = scopes[scopes.length - 1];
+    for (const t of scope) {
+      if (!t.isKept) t.dispose();
+      else if (builds > 0) parent?.push(t);
+    }
     throw e;
   }
   scopes.pop();
@@ -215,10 +222,36 @@ export function tidy<T>(fn: () => T): T {
   collect(result, survivors);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (survivors.has(t)) parent?.push(t);
+    // inside a tidyBuild, kept tensors move up too, so that a failing build can free them
+    if (survivors.has(t) || (builds > 0 && t.isKept)) parent?.push(t);
     else if (!t.isKept) t.dispose();
   }
   return result;
+}
+
+/**
+ * Runs a constructor-like `fn` (a model builder, a method) all or nothing. If it returns, the
+ * tensors it made stay as if made in the caller's scope; if it throws, every tensor it made is
+ * freed, kept ones (parameters, optimizer state) too, so a config rejected halfway through a
+ * build leaves no native memory behind for the GC to find later.
+ */
+export function tidyBuild<T>(fn: () => T): T {
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  builds++;
+  try {
+    const result = fn();
+    scopes.pop();
+    const parent = scopes[scopes.length - 1];
+    if (parent) for (const t of scope) parent.push(t);
+    return result;
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  } finally {
+    builds--;
+  }
 }
 
 /** Disposes every tensor found in `x` (arrays, Maps and plain objects are searched). */
@@ -245,6 +278,50 @@ export function withGrad<T>(fn: () => T): T {
   } finally {
     native.setGradEnabled(prev);
   }
+}
+
+// ---- leak watch: tensors the GC had to free ----
+
+interface LeakWatch {
+  registry: FinalizationRegistry<{ h: NativeHandle; site?: string }>;
+  stacks: boolean;
+  count: number;
+  sites: Map<string, number>;
+}
+let leakWatch: LeakWatch | null = null;
+
+/**
+ * Debug aid for "every tensor lives in a scope or is disposed". While on, each tensor made is
+ * watched, and one the GC collects before anyone disposed it is counted (its native memory
+ * waited on a GC that V8 schedules by JS heap pressure alone). `stacks` also records where
+ * each was made. Costs a registry entry per tensor, so it is off unless asked for.
+ */
+export function watchLeaks(on = true, o: { stacks?: boolean } = {}): void {
+  if (!on) {
+    leakWatch = null;
+    return;
+  }
+  const w: LeakWatch = {
+    stacks: !!o.stacks,
+    count: 0,
+    sites: new Map(),
+    registry: new FinalizationRegistry(({ h, site }) => {
+      if (h.disposed) return;
+      w.count++;
+      // the creation site without this file's frames
+      const key = (site ?? '').split('\n').slice(2, 8).join('\n');
+      if (site) w.sites.set(key, (w.sites.get(key) ?? 0) + 1);
+    }),
+  };
+  leakWatch = w;
+}
+/**
+ * Tensors the GC collected undisposed since watchLeaks(), with their creation sites when
+ * stacks are on. Finalization runs after a GC, a turn of the event loop later: to check a
+ * piece of code, run it, then `global.gc()` (node --expose-gc) and await a timer or two.
+ */
+export function leakedTensors(): { count: number; sites: Map<string, number> } {
+  return { count: leakWatch?.count ?? 0, sites: new Map(leakWatch?.sites ?? []) };
 }
 
 /** Number of native tensors alive (created and not yet freed): for leak tests. */

@@ -125,15 +125,21 @@ export function setup(c: TrainConfig): { net: Network; method: Method } {
   manualSeed(c.seed);
   const s = spec(c.data);
   const net = buildModel(c.model, s.shape, c.modelConfig ?? {});
-  const method = createMethod(net, {
-    method: c.method,
-    lr: c.lr,
-    beta: c.beta,
-    optimizer: c.optimizer,
-    feedbackMode: c.feedbackMode,
-    feedback: c.feedback ? ({ ...c.feedback } as FeedbackTraining) : undefined,
-  });
-  return { net, method };
+  try {
+    const method = createMethod(net, {
+      method: c.method,
+      lr: c.lr,
+      beta: c.beta,
+      optimizer: c.optimizer,
+      feedbackMode: c.feedbackMode,
+      feedback: c.feedback ? ({ ...c.feedback } as FeedbackTraining) : undefined,
+    });
+    return { net, method };
+  } catch (e) {
+    // e.g. ijml on a conv net: the model's weights go with the rejected method
+    net.dispose();
+    throw e;
+  }
 }
 
 function checkpointOf(net: Network, method: Method): Buffer {

@@ -1,4 +1,5 @@
 // Model registry: every model builds from a name, an input shape and a plain config object.
+import { tidyBuild } from '../engine';
 import { BLOCK_NORMS, Network } from './network';
 import { LENET_DEFAULTS, lenet } from './lenet';
 import { VGG_DEFAULTS, simpleVgg } from './vgg';
@@ -47,6 +48,7 @@ export function buildModel(name: string, input: [number, number, number], config
   const f = Object.hasOwn(MODELS, name) ? (MODELS as Record<string, (i: [number, number, number], c: Record<string, unknown>) => Network>)[name] : undefined;
   if (!f) throw new Error(`unknown model '${name}' (expected one of: ${Object.keys(MODELS).join(', ')})`);
   checkModelConfig(name as ModelName, config);
-  return f(input, config);
+  // a builder that throws halfway (say, a layer size the shapes reject) frees what it made
+  return tidyBuild(() => f(input, config));
 }
 export * from './safetensors';

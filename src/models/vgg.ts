@@ -13,9 +13,11 @@ export const VGG_DEFAULTS: VGGConfig = { channels: [128, 128, 256, 256, 512], ac
 export function simpleVgg(input: [number, number, number], c: Partial<VGGConfig> = {}): Network {
   const cfg = { ...VGG_DEFAULTS, ...c };
   let [cin, h, w] = input;
+  // each stage halves the map: check them all before any weights are made
+  if (cfg.channels.length && Math.min(h, w) >> (cfg.channels.length - 1) < 2)
+    throw new Error(`simple-vgg: ${cfg.channels.length} pooling stages do not fit a ${input[1]}x${input[2]} input`);
   const blocks: Sequential[] = [];
   for (const cout of cfg.channels) {
-    if (h < 2 || w < 2) throw new Error(`simple-vgg: ${cfg.channels.length} pooling stages do not fit a ${input[1]}x${input[2]} input`);
     blocks.push(hiddenBlock([new Conv2d(cin, cout, 3, 1, 1), new Activation(cfg.activation), new MaxPool2d(2, 2)], cfg.norm));
     cin = cout;
     h = Math.floor(h / 2);
