@@ -432,6 +432,9 @@ test('bad configurations fail with a clear message before training', () => {
   assert.throws(() => buildModel('mixer', [3, 32, 32], { blocks: '4' }), /field 'blocks' must be a number, got "4"/);
   assert.throws(() => createMethod(net, cfg('nope' as never)), /unknown method 'nope'/);
   assert.throws(() => createMethod(net, cfg('tjml', { beta: 0 })), /beta must be > 0/);
+  // plain-JS callers may leave the optimizer out
+  assert.throws(() => createMethod(net, cfg('tjml', { optimizer: undefined as never })), /optimizer must be an object such as \{ kind: 'sgd', momentum: 0.9 \}.*got undefined/);
+  assert.throws(() => createMethod(net, cfg('tjml', { optimizer: { kind: 'rmsprop' } as never })), /unknown optimizer 'rmsprop' \(expected sgd, adam or adamw\)/);
   assert.throws(() => createMethod(net, cfg('ijml')), /block 1 .*conv2d has no 'inverse' feedback/);
   assert.throws(() => createMethod(net, cfg('ldrl', { feedback: { iterations: [1, 2], lr: 1e-3, sigma: 0.1, momentum: 0, init: { kind: 'default' } } })), /expected 4 values/);
   const gelu = buildModel('mixer', [3, 16, 16], { width: 8, tokenHidden: 4, channelHidden: 8, blocks: 1, activation: 'gelu' });

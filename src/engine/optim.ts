@@ -134,6 +134,9 @@ export type OptimizerSpec =
   | ({ kind: 'adam' | 'adamw' } & Omit<AdamConfig, 'lr' | 'decoupled'>);
 
 export function makeOptimizer(params: Tensor[], lr: number, spec: OptimizerSpec): Optimizer {
+  // plain-JS callers get this instead of a TypeError from inside
+  if (typeof spec !== 'object' || spec === null)
+    throw new Error(`optimizer must be an object such as { kind: 'sgd', momentum: 0.9 } or { kind: 'adam' }, got ${JSON.stringify(spec) ?? 'undefined'}`);
   if (spec.kind === 'sgd') return new SGD(params, { ...spec, lr });
   if (spec.kind === 'adam' || spec.kind === 'adamw') return new Adam(params, { ...spec, lr, decoupled: spec.kind === 'adamw' });
   throw new Error(`unknown optimizer '${(spec as { kind: string }).kind}' (expected sgd, adam or adamw)`);
