@@ -59,6 +59,38 @@ test('max-pool adjoint equals the VJP; MaxUnpool does too for non-overlapping po
     assert.equal(i.item(), 1);
   }));
 
+test("the 2x2 max-pool kernel gives libtorch's values, indices and gradients to the bit, ties, NaN and -inf included", () =>
+  tidy(() => {
+    manualSeed(5);
+    let nanWindows = 0;
+    for (const shape of [[2, 3, 32, 32], [3, 5, 9, 7], [4, 6, 6], [1, 1, 2, 2]]) {
+      // coarse values, so windows tie; a few NaN and -inf, and one window all -inf
+      const host = randn(shape).mul(2).floor().data();
+      for (let i = 0; i < host.length; i += 37) host[i] = NaN;
+      for (let i = 5; i < host.length; i += 23) host[i] = -Infinity;
+      const W = shape.at(-1)!;
+      for (const o of [0, 1, W, W + 1]) host[o] = -Infinity;
+      const x = tensor(host, shape);
+      // the same values as a non-contiguous view take libtorch's own kernel: the reference
+      const xRef = x.transpose(-1, -2).contiguous().transpose(-1, -2);
+      const [y, idx] = maxPool2d(x, 2, 2, 0);
+      const [yRef, idxRef] = maxPool2d(xRef, 2, 2, 0);
+      assert.deepEqual(y.shape, yRef.shape);
+      assert.deepEqual(new Uint32Array(y.data().buffer), new Uint32Array(yRef.data().buffer), `${shape}: values (as bits)`);
+      assert.ok(idx.equals(idxRef), `${shape}: indices`);
+      assert.equal(y.data()[0], -Infinity, 'the all -inf window');
+      nanWindows += y.data().filter(Number.isNaN).length;
+      const v = randn(y.shape);
+      const g = vjp((t) => maxPool2d(t, 2, 2, 0)[0], x, v);
+      const gRef = vjp((t) => maxPool2d(t, 2, 2, 0)[0], xRef, v);
+      assert.ok(g.equals(gRef), `${shape}: gradient`);
+      // and the gradient is the scatter of v to the argmax (an op apart from both)
+      const [H, Wd] = shape.slice(-2);
+      if (shape.length === 4 && H % 2 === 0 && Wd % 2 === 0) assert.ok(g.equals(maxUnpool2d(v, idx, [H, Wd])), `${shape}: gradient = unpool`);
+    }
+    assert.ok(nanWindows > 10, 'NaN windows were compared');
+  }));
+
 test('libtorch errors become JS errors naming the op and shapes; the process survives', () => {
   assert.throws(() => tidy(() => matmul(zeros([2, 3]), zeros([2, 3]))), /matmul\(\[2,3\], \[2,3\]\).*cannot be multiplied/);
   assert.throws(() => tidy(() => conv2d(zeros([1, 3, 8, 8]), zeros([4, 2, 3, 3]), null)), /conv2d\(\[1,3,8,8\], \[4,2,3,3\]\)/);
