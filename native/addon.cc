@@ -797,8 +797,8 @@ std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x) {
   float* yp = y.data_ptr<float>();
   int64_t* ip = idx.data_ptr<int64_t>();
   at::parallel_for(0, planes, std::max<int64_t>(1, 4096 / (OH * OW)), [=](int64_t b, int64_t e) {
-    // locals, not captures: an int64 index store could alias a captured size, which would
-    // force a reload per element and keep the loop from vectorizing
+    // sizes as locals: an int64 index store may alias a by-reference capture, which would make
+    // the compiler reload the sizes for every element
     const int64_t H = x.size(-2), W = x.size(-1), OH = H / 2, OW = W / 2;
     for (int64_t c = b; c < e; c++)
       for (int64_t oh = 0; oh < OH; oh++) {

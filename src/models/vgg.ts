@@ -14,7 +14,7 @@ export function simpleVgg(input: [number, number, number], c: Partial<VGGConfig>
   const cfg = { ...VGG_DEFAULTS, ...c };
   let [cin, h, w] = input;
   // each stage halves the map: check them all before any weights are made
-  if (cfg.channels.length && Math.min(h, w) >> (cfg.channels.length - 1) < 2)
+  if (cfg.channels.length && Math.floor(Math.min(h, w) / 2 ** (cfg.channels.length - 1)) < 2)
     throw new Error(`simple-vgg: ${cfg.channels.length} pooling stages do not fit a ${input[1]}x${input[2]} input`);
   const blocks: Sequential[] = [];
   for (const cout of cfg.channels) {
