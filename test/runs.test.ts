@@ -170,7 +170,7 @@ test('memory stays flat over epochs: evaluation, diagnostics and checkpoints hol
   watchLeaks(true, { stacks: true });
   for (const method of ['tjml', 'bp', 'ldrl'] as const) {
     const live: number[] = [];
-    // counted after a full collection: wrappers the GC frees are not what this test is about
+    // counted after a full collection (the leak watch covers tensors left to the GC)
     const count = () => (global.gc?.(), live.push(liveTensors()));
     const r = await train({ ...tiny, method, epochs: 6, lr: 0.002, beta: 0.2, trainSubset: 256, testSubset: 256, feedback: { iterations: 1, lr: 1e-4, sigma: 0.05, momentum: 0.9, init: { kind: 'default' } } }, { store, quiet: true, onEpoch: count });
     assert.equal(r.epochs.length, 6);
