@@ -758,17 +758,18 @@ OP(convBackward) {
   auto r = at::convolution_backward(dy, x, w, c10::IntArrayRef(bias), IL(info, 3), IL(info, 4), {1, 1}, false, {0, 0}, 1, m);
   return WL(info.Env(), {std::get<0>(r), std::get<1>(r), std::get<2>(r)});
 }
-// 2x2 max pooling, stride 2, no padding (VGG's pool) with indices, on contiguous float32
-// [N, C, H, W] or [C, H, W] CPU tensors. libtorch 1.13's NCHW kernel takes 12x an add's time on a
-// VGG map (88 ms against 7 ms for [128, 128, 32, 32] at one thread here): its general window loop
-// branches on every element, and which element wins is a coin flip. Here the window is fixed at
-// 2x2 and the compares are bit masks: about 8x faster. Same scan as libtorch, so values and
-// indices are its to the bit: a window's first maximum in row-major order wins, a NaN wins over
-// numbers (the last NaN does), an all -inf window points at its first element. Other pools, and
-// other dtypes, layouts and devices, take libtorch's kernel.
+// Max pooling with indices for the two pools the models use, on contiguous float32 [N, C, H, W]
+// or [C, H, W] CPU tensors; other pools, dtypes, layouts and devices take libtorch's kernel. Both
+// scan each window as libtorch does, so values and indices are its to the bit: a window's first
+// maximum in row-major order wins, a NaN wins over numbers (the last NaN does), an all -inf window
+// points at its first in-bounds element.
+// 2x2, stride 2, no padding (VGG's): libtorch 1.13's NCHW kernel takes 12x an add's time on a VGG
+// map (88 ms against 7 ms for [128, 128, 32, 32] at one thread here): its window loop branches on
+// every element, and which of four wins is a coin flip. Here the compares are bit masks: ~8x faster.
 bool fastPoolOk(const at::Tensor& x, int64_t k, int64_t s, int64_t p) {
-  return x.device().is_cpu() && x.scalar_type() == at::kFloat && (x.dim() == 3 || x.dim() == 4) && x.is_contiguous() &&
-         k == 2 && s == 2 && p == 0 && x.size(-2) >= 2 && x.size(-1) >= 2 && x.numel() > 0;
+  if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && (x.dim() == 3 || x.dim() == 4) && x.is_contiguous() && x.numel() > 0)) return false;
+  if (k == 2 && s == 2 && p == 0) return x.size(-2) >= 2 && x.size(-1) >= 2;
+  return k == 3 && s == 2 && p == 1;  // every map of at least 1x1 has a window
 }
 inline uint32_t bitsOf(float f) {
   uint32_t u;
@@ -782,13 +783,66 @@ inline float floatOf(uint32_t u) {
 }
 // max = v, pos = p where v > max or v is NaN, as bit masks: written as selects, GCC emits a
 // branch per compare, and on real maps those mispredict half the time (5x slower here)
-inline void takeIf(float v, uint32_t p, uint32_t& max, uint32_t& pos) {
-  const uint32_t k = -uint32_t((v > floatOf(max)) | (v != v));
+template <typename P>
+inline void takeIf(float v, P p, uint32_t& max, P& pos) {
+  const bool t = (v > floatOf(max)) | (v != v);
+  const uint32_t k = -uint32_t(t);
+  const P kp = -P(t);
   max = (bitsOf(v) & k) | (max & ~k);
-  pos = (p & k) | (pos & ~k);
+  pos = (p & kp) | (pos & ~kp);
 }
-std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x) {
-  const int64_t H = x.size(-2), W = x.size(-1), planes = x.numel() / (H * W), OH = H / 2, OW = W / 2;
+// One window clipped to the map (a padded pool's border), scanned as libtorch does: from -inf,
+// pointing at the first in-bounds element.
+inline void clippedWindow(const float* in, int64_t W, int64_t h0, int64_t h1, int64_t w0, int64_t w1, float& out, int64_t& oi) {
+  uint32_t m = bitsOf(-std::numeric_limits<float>::infinity());
+  int64_t pos = h0 * W + w0;
+  for (int64_t ih = h0; ih < h1; ih++)
+    for (int64_t iw = w0; iw < w1; iw++) takeIf<int64_t>(in[ih * W + iw], ih * W + iw, m, pos);
+  out = floatOf(m);
+  oi = pos;
+}
+// 3x3, stride 2, padding 1 (LeNet's pool, as in scalingDTP), one plane. With nine elements the
+// running max settles early, so libtorch's branches predict well and a scalar branch-free scan is
+// no faster; four outputs at a time in vector lanes (GCC/Clang vector extensions, SSE2 on x86-64)
+// are about 3x faster. Windows that reach past the map (the first output row and column, and the
+// last on odd maps) and leftover outputs take the clipped scalar scan.
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+inline void takeIf4(v4f v, int32_t p, v4f& max, v4i& pos) {
+  const v4i k = (v > max) | (v != v);
+  max = (v4f)((k & (v4i)v) | (~k & (v4i)max));
+  pos = (k & p) | (~k & pos);
+}
+void pool3s2p1Plane(const float* in, int64_t H, int64_t W, float* out, int64_t* oi, int64_t OH, int64_t OW) {
+  const int32_t W32 = int32_t(W), off[9] = {0, 1, 2, W32, W32 + 1, W32 + 2, 2 * W32, 2 * W32 + 1, 2 * W32 + 2};
+  const int64_t lastInside = (W - 2) / 2;  // ow whose window ends inside the row: 2 ow + 2 <= W - 1
+  for (int64_t oh = 0; oh < OH; oh++) {
+    const int64_t hs = 2 * oh - 1;
+    const auto clipped = [&](int64_t ow) {
+      const int64_t ws = 2 * ow - 1;
+      clippedWindow(in, W, std::max<int64_t>(hs, 0), std::min<int64_t>(hs + 3, H), std::max<int64_t>(ws, 0), std::min<int64_t>(ws + 3, W), out[oh * OW + ow], oi[oh * OW + ow]);
+    };
+    int64_t ow = 0;
+    if (hs >= 0 && hs + 3 <= H) {
+      clipped(ow++);
+      for (; ow + 3 <= lastInside && ow + 3 < OW; ow += 4) {
+        const float* w = in + hs * W + 2 * ow - 1;  // the four windows' first elements: w[0], w[2], w[4], w[6]
+        v4f m = {w[0], w[2], w[4], w[6]};
+        v4i pos = {0, 0, 0, 0};
+        for (int k = 1; k < 9; k++) {
+          const float* q = w + off[k];
+          takeIf4(v4f{q[0], q[2], q[4], q[6]}, off[k], m, pos);
+        }
+        std::memcpy(out + oh * OW + ow, &m, sizeof m);
+        for (int j = 0; j < 4; j++) oi[oh * OW + ow + j] = hs * W + 2 * (ow + j) - 1 + pos[j];
+      }
+    }
+    for (; ow < OW; ow++) clipped(ow);
+  }
+}
+std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x, int64_t k) {
+  const int64_t H = x.size(-2), W = x.size(-1), planes = x.numel() / (H * W);
+  const int64_t OH = k == 2 ? H / 2 : (H - 1) / 2 + 1, OW = k == 2 ? W / 2 : (W - 1) / 2 + 1;
   auto shape = x.sizes().vec();
   shape[shape.size() - 2] = OH;
   shape[shape.size() - 1] = OW;
@@ -799,7 +853,11 @@ std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x) {
   at::parallel_for(0, planes, std::max<int64_t>(1, 4096 / (OH * OW)), [=](int64_t b, int64_t e) {
     // sizes as locals: an int64 index store may alias a by-reference capture, which would make
     // the compiler reload the sizes for every element
-    const int64_t H = x.size(-2), W = x.size(-1), OH = H / 2, OW = W / 2;
+    const int64_t H = x.size(-2), W = x.size(-1), OH = y.size(-2), OW = y.size(-1);
+    if (k == 3) {
+      for (int64_t c = b; c < e; c++) pool3s2p1Plane(xp + c * H * W, H, W, yp + c * OH * OW, ip + c * OH * OW, OH, OW);
+      return;
+    }
     for (int64_t c = b; c < e; c++)
       for (int64_t oh = 0; oh < OH; oh++) {
         const float* r0 = xp + c * H * W + 2 * oh * W;  // the window's two input rows
@@ -811,9 +869,9 @@ std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x) {
           // scan a, b (upper row), c, d (lower row); each step takes v when v > max or v is NaN
           const float a = r0[2 * ow], b2 = r0[2 * ow + 1], c2 = r1[2 * ow], d = r1[2 * ow + 1];
           uint32_t m = bitsOf(a), pos = 0;
-          takeIf(b2, 1, m, pos);
-          takeIf(c2, 2, m, pos);
-          takeIf(d, 3, m, pos);
+          takeIf<uint32_t>(b2, 1, m, pos);
+          takeIf<uint32_t>(c2, 2, m, pos);
+          takeIf<uint32_t>(d, 3, m, pos);
           out[ow] = floatOf(m);
           oi[ow] = base + 2 * ow + (pos & 1) + (pos >> 1) * W;
         }
@@ -825,7 +883,7 @@ std::vector<at::Tensor> maxPool2dKernel(const at::Tensor& x) {
 // with libtorch's own max-pool backward, as they did through max_pool2d_with_indices.
 struct MaxPool2dFn : public torch::autograd::Function<MaxPool2dFn> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t k, int64_t s, int64_t p) {
-    auto r = maxPool2dKernel(x);
+    auto r = maxPool2dKernel(x, k);
     ctx->save_for_backward({x, r[1]});
     ctx->saved_data["k"] = k;
     ctx->saved_data["s"] = s;
@@ -840,7 +898,7 @@ struct MaxPool2dFn : public torch::autograd::Function<MaxPool2dFn> {
     return {dx, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
-// maxPool2d(x, k, stride, padding) -> [y, indices]: the 2x2 kernel above where it applies, else libtorch's.
+// maxPool2d(x, k, stride, padding) -> [y, indices]: the kernels above where they apply, else libtorch's.
 OP(maxPool2d) {
   auto k = I(info, 1), s = I(info, 2), p = I(info, 3);
   auto& x = T(info, 0);

@@ -59,36 +59,41 @@ test('max-pool adjoint equals the VJP; MaxUnpool does too for non-overlapping po
     assert.equal(i.item(), 1);
   }));
 
-test("the 2x2 max-pool kernel gives libtorch's values, indices and gradients to the bit, ties, NaN and -inf included", () =>
+test("the 2x2 and 3x3/2/1 max-pool kernels give libtorch's values, indices and gradients to the bit, ties, NaN and -inf included", () =>
   tidy(() => {
     manualSeed(5);
     let nanWindows = 0;
-    for (const shape of [[2, 3, 32, 32], [3, 5, 9, 7], [4, 6, 6], [1, 1, 2, 2]]) {
+    const cases: [number[], number, number, number][] = [];
+    for (const shape of [[2, 3, 32, 32], [3, 5, 9, 7], [4, 6, 6], [1, 1, 2, 2]]) cases.push([shape, 2, 2, 0]);
+    // LeNet's maps, odd and tiny ones (all border), and rows of 4-output blocks plus a remainder
+    for (const shape of [[2, 3, 28, 28], [2, 4, 14, 14], [3, 2, 29, 31], [2, 5, 7], [1, 1, 1, 1], [1, 2, 2, 3], [1, 1, 5, 21]]) cases.push([shape, 3, 2, 1]);
+    for (const [shape, k, s, p] of cases) {
       // coarse values, so windows tie; a few NaN and -inf, and one window all -inf
       const host = randn(shape).mul(2).floor().data();
       for (let i = 0; i < host.length; i += 37) host[i] = NaN;
       for (let i = 5; i < host.length; i += 23) host[i] = -Infinity;
       const W = shape.at(-1)!;
-      for (const o of [0, 1, W, W + 1]) host[o] = -Infinity;
+      for (const o of [0, 1, W, W + 1]) if (o < host.length) host[o] = -Infinity;
       const x = tensor(host, shape);
       // the same values as a non-contiguous view take libtorch's own kernel: the reference
       const xRef = x.transpose(-1, -2).contiguous().transpose(-1, -2);
-      const [y, idx] = maxPool2d(x, 2, 2, 0);
-      const [yRef, idxRef] = maxPool2d(xRef, 2, 2, 0);
+      const [y, idx] = maxPool2d(x, k, s, p);
+      const [yRef, idxRef] = maxPool2d(xRef, k, s, p);
       assert.deepEqual(y.shape, yRef.shape);
-      assert.deepEqual(new Uint32Array(y.data().buffer), new Uint32Array(yRef.data().buffer), `${shape}: values (as bits)`);
-      assert.ok(idx.equals(idxRef), `${shape}: indices`);
-      assert.equal(y.data()[0], -Infinity, 'the all -inf window');
+      const at = `${k}/${s}/${p} on [${shape}]`;
+      assert.deepEqual(new Uint32Array(y.data().buffer), new Uint32Array(yRef.data().buffer), `${at}: values (as bits)`);
+      assert.ok(idx.equals(idxRef), `${at}: indices`);
+      if (k === 2) assert.equal(y.data()[0], -Infinity, 'the all -inf window');
       nanWindows += y.data().filter(Number.isNaN).length;
       const v = randn(y.shape);
-      const g = vjp((t) => maxPool2d(t, 2, 2, 0)[0], x, v);
-      const gRef = vjp((t) => maxPool2d(t, 2, 2, 0)[0], xRef, v);
-      assert.ok(g.equals(gRef), `${shape}: gradient`);
-      // and the gradient is the scatter of v to the argmax (an op apart from both)
+      const g = vjp((t) => maxPool2d(t, k, s, p)[0], x, v);
+      const gRef = vjp((t) => maxPool2d(t, k, s, p)[0], xRef, v);
+      assert.ok(g.equals(gRef), `${at}: gradient`);
+      // and the 2x2 gradient is the scatter of v to the argmax (an op apart from both)
       const [H, Wd] = shape.slice(-2);
-      if (shape.length === 4 && H % 2 === 0 && Wd % 2 === 0) assert.ok(g.equals(maxUnpool2d(v, idx, [H, Wd])), `${shape}: gradient = unpool`);
+      if (k === 2 && shape.length === 4 && H % 2 === 0 && Wd % 2 === 0) assert.ok(g.equals(maxUnpool2d(v, idx, [H, Wd])), `${at}: gradient = unpool`);
     }
-    assert.ok(nanWindows > 10, 'NaN windows were compared');
+    assert.ok(nanWindows > 20, 'NaN windows were compared');
   }));
 
 test('libtorch errors become JS errors naming the op and shapes; the process survives', () => {
