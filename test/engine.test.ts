@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import {
   Adam, SGD, activation, conv2d, layerNorm, layerNormStats, leakyReluDiff, ones, conv2dBackward, convTranspose2d, crossEntropy, eye, grad, inverse, liveTensors, lrAt, manualSeed,
   matmul, maxPool2d, maxPool2dAdjoint, maxUnpool2d, noGrad, pinverse, randn, tensor, tidy, tidyBuild, vjp, zeros,
-  leakedTensors, watchLeaks, tick,
+  leakedTensors, watchLeaks,
   blasInfo,
   getNumThreads,
   setNumThreads,
 } from '../src/engine';
-import { maxDiff, relErr } from './helpers';
+import { maxDiff, relErr, settleGc } from './helpers';
 
 test('basic ops match hand-computed values', () =>
   tidy(() => {
@@ -154,14 +154,7 @@ test('tidyBuild keeps what a build made when it returns, and frees all of it, ke
 
 test('watchLeaks counts the tensors the GC collected without a dispose, and where they were made', async (t) => {
   if (!global.gc) return t.skip('needs node --expose-gc');
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      global.gc!();
-      await tick();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  await settle();
+  await settleGc();
   watchLeaks(true, { stacks: true });
   try {
     (function dropsOne() {
@@ -171,7 +164,7 @@ test('watchLeaks counts the tensors the GC collected without a dispose, and wher
     tidy(() => {
       randn([8]);
     });
-    await settle();
+    await settleGc();
     const l = leakedTensors();
     assert.equal(l.count, 1, 'only the tensor made outside any scope and never disposed');
     assert.match([...l.sites.keys()].join('\n'), /dropsOne/);

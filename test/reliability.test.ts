@@ -13,6 +13,7 @@ import { leakedTensors, liveTensors, tick, watchLeaks } from '../src/engine';
 import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
 import { tempDir } from './tmpdir';
+import { settleGc } from './helpers';
 
 const settledLive = async () => {
   global.gc?.();
@@ -85,7 +86,7 @@ test('a config rejected halfway through a build frees what the build made, at on
     assert.throws(() => buildModel('simple-vgg', [3, 8, 8], { channels: [4, 4, 4, 4] }), /4 pooling stages do not fit a 8x8 input/);
     assert.doesNotThrow(() => buildModel('simple-vgg', [3, 8, 8], { channels: [4, 4, 4] }).dispose(), 'three stages fit 8x8 (8 -> 4 -> 2 -> 1)');
     assert.equal(liveTensors(), before, 'buildModel: the layers made before the failure are freed');
-    await settledLive();
+    await settleGc();
     assert.equal(leakedTensors().count, 0, `left to the GC:\n${[...leakedTensors().sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
   } finally {
     watchLeaks(false);

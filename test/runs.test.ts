@@ -18,6 +18,7 @@ import { aggregate, renderSweeps, renderTable, writeReport } from '../src/experi
 import { runSweep, sweepName } from '../src/experiments/sweep';
 import { renderRuns } from '../src/experiments/runlist';
 import { tempDir } from './tmpdir';
+import { settleGc } from './helpers';
 
 const tiny: Partial<TrainConfig> = {
   model: 'lenet',
@@ -180,7 +181,7 @@ test('memory stays flat over epochs: evaluation, diagnostics and checkpoints hol
     assert.ok(r.epochs.every((m) => m.bpAngles?.length || method === 'bp'), 'diagnostics ran every epoch');
     assert.equal(liveTensors(), 0, `${method}: tensors left after the run`);
   }
-  for (let i = 0; i < 3; i++) (global.gc?.(), await tick(), await new Promise((r) => setTimeout(r, 10)));
+  await settleGc();
   const leaked = leakedTensors();
   watchLeaks(false);
   assert.equal(leaked.count, 0, `tensors freed by the GC instead of a dispose, by where they were made:\n${[...leaked.sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
@@ -195,10 +196,7 @@ test('every model and method, trained or rejected, leaves no tensor for the GC t
     mixer: { patch: 7, width: 8, tokenHidden: 8, channelHidden: 16, blocks: 1 },
     'reversible-mixer': { patch: 7, width: 8, tokenHidden: 8, channelHidden: 16, blocks: 1 },
   };
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) (global.gc?.(), await tick(), await new Promise((r) => setTimeout(r, 10)));
-  };
-  await settle();
+  await settleGc();
   const before = liveTensors();
   watchLeaks(true, { stacks: true });
   const ran: string[] = [];
@@ -209,7 +207,7 @@ test('every model and method, trained or rejected, leaves no tensor for the GC t
         // ijml and pjml exist for linear layers only: their rejection is a path to check too
         await train(cfg, { quiet: true }).then(() => ran.push(`${model}/${method}`), (e: Error) => assert.match(e.message, /(has|have) no .*feedback|not invertible/, `${model}/${method}`));
       }
-    await settle();
+    await settleGc();
     const leaked = leakedTensors();
     assert.equal(leaked.count, 0, `freed by the GC instead of a dispose:\n${[...leaked.sites].map(([s, n]) => `${n}x ${s}`).join('\n')}`);
   } finally {
