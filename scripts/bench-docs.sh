@@ -11,7 +11,7 @@ methods() { # file, env assignments...
   { echo "# \`$* npm run bench:methods\` (this machine, $(nproc) cores)"; echo; env "$@" node dist/bench/methods.js; } > "$out/$f"
   cat "$out/$f"
 }
-methods bench-methods-lenet.md BENCH_MODEL=lenet BENCH_BATCH=256 BENCH_STEPS=3 BENCH_ROUNDS=3
+methods bench-methods-lenet.md BENCH_MODEL=lenet BENCH_BATCH=256 BENCH_STEPS=3 BENCH_ROUNDS=5
 methods bench-methods-simple-vgg.md BENCH_MODEL=simple-vgg BENCH_BATCH=128 BENCH_METHODS=tjml,tjml-exact,fwdtp,ldrl BENCH_STEPS=2 BENCH_ROUNDS=3
 methods bench-methods-mixer.md BENCH_MODEL=mixer BENCH_BATCH=128 BENCH_METHODS=tjml,tjml-exact,fwdtp,ldrl BENCH_STEPS=4 BENCH_ROUNDS=3
 methods bench-methods-reversible-mixer.md BENCH_MODEL=reversible-mixer BENCH_METHODS=tjml,ldrl BENCH_STEPS=4 BENCH_ROUNDS=3
