@@ -4,7 +4,7 @@
 # within one process, but other load still adds noise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p .
+npm run build
 out=docs/results
 methods() { # file, env assignments...
   local f=$1; shift

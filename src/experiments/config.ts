@@ -140,3 +140,23 @@ export function runKey(c: TrainConfig): string {
   const { name: _n, tags: _t, device: _v, diagnosticsEvery: _d, ...rest } = c;
   return identityKey(rest);
 }
+
+/** A config's leaf fields by dotted path ('optimizer.kind'), their values as JSON. */
+function leaves(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) leaves(x, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = JSON.stringify(v);
+  return out;
+}
+
+/** The fields (other than `skipped`) where config c differs from some config of its group. */
+export function configDiff(c: TrainConfig, group: TrainConfig[], skipped = ['lr', 'beta', 'seed', 'name']): string {
+  const mine = leaves(c);
+  const all = group.map((g) => leaves(g));
+  const keys = new Set(all.flatMap((a) => Object.keys(a)));
+  const skip = new Set(skipped);
+  return [...keys]
+    .filter((k) => !skip.has(k) && all.some((a) => a[k] !== mine[k]))
+    .sort()
+    .map((k) => `${k}=${mine[k] ?? (k === 'trainSubset' || k === 'testSubset' ? 'all' : 'unset')}`)
+    .join(', ');
+}

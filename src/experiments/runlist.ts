@@ -5,7 +5,7 @@ import { Store } from '../store/store';
 import { TrainConfig } from './config';
 import { EpochMetrics, fromRow } from './train';
 import { median } from './stats';
-import { configDiff } from './report';
+import { configDiff } from './config';
 
 /** Every stored run as CSV or JSON lines (config included), for a spreadsheet or a script. */
 export function exportRunList(store: Store, format: 'csv' | 'jsonl', filter?: string): string {
