@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { earlyStopState, train } from '../src/experiments/train';
+import { EpochMetrics, earlyStopState, fromRow, toRow, train } from '../src/experiments/train';
 import { TrainConfig, TRAIN_DEFAULTS, runKey, validateConfig } from '../src/experiments/config';
 import { evalBatchSize } from '../src/experiments/evaluate';
 import { grid } from '../src/experiments/grids';
@@ -422,6 +422,25 @@ test('report: quick and full runs of one setting stay in separate sections; ever
   assert.ok(sweeps.indexOf('| 0.02 | 0.1 | batchSize=128') < sweeps.indexOf('| 0.01 | 0.1 | batchSize=128'), 'every sweep point, best first');
   assert.match(sweeps, /\| 0\.02 \| 0\.1 \| batchSize=64 \| 1 \| 55\.00/, 'fields that differ within a sweep are shown');
   store.close();
+});
+
+test('an epoch stored and read back keeps every metric and diagnostic (toRow -> store -> fromRow)', () => {
+  const store = new Store(':memory:');
+  try {
+    const cfg = { ...TRAIN_DEFAULTS, name: 'roundtrip' };
+    const r = store.openRun({ key: runKey(cfg), name: 'roundtrip', config: JSON.stringify(cfg), seed: 0, git: 'x', engine: '{}' });
+    // every field of EpochMetrics set, each to a distinct value (a field dropped or swapped shows)
+    const m: Required<EpochMetrics> = {
+      epoch: 3, lr: 0.01, trainLoss: 1.5, trainAcc: 0.4, testLoss: 1.6, testAcc: 0.35, feedbackS: 2.5, forwardS: 7.25, imgPerS: 123.5,
+      bpAngles: [5, 12.5, 30], weightAngles: [{ angle: 45, distance: 0.5 }], tjml: [0.125, 0.25, 0.5], alignment: [0.95, 0.9, 0.8], valAcc: 0.33, initialLoss: 2.3, epochS: 11,
+    };
+    const keys: (keyof EpochMetrics)[] = ['epoch', 'lr', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'feedbackS', 'forwardS', 'imgPerS', 'bpAngles', 'weightAngles', 'tjml', 'alignment', 'valAcc', 'initialLoss', 'epochS'];
+    assert.deepEqual(Object.keys(m).sort(), [...keys].sort(), 'the test sets every field');
+    store.commitEpoch(toRow(r.id, m), null);
+    assert.deepEqual(fromRow(store.epochs(r.id)[0]), m);
+  } finally {
+    store.close();
+  }
 });
 
 /** A finished one-epoch run stored as train() stores it: what the report reads, without training. */

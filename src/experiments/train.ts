@@ -13,7 +13,7 @@ import { bpAngles, weightAngles } from '../diagnostics/angles';
 import { blockAlignment, blockTJML } from '../diagnostics/jml';
 import { TargetProp } from '../methods/tp';
 import { Progress } from '../cli/progress';
-import { RunRow, Store, packArrays, unpackArrays } from '../store/store';
+import { EpochRow, RunRow, Store, packArrays, unpackArrays } from '../store/store';
 import { TRAIN_DEFAULTS, TrainConfig, identityKey, runKey, validateConfig } from './config';
 import { evaluate } from './evaluate';
 
@@ -378,20 +378,7 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
   const loader = new BatchLoader(s.train, { batchSize: l.batchSize, shuffle: true, seed: l.seed, augment: l.augment, mean: s.mean, std: s.std });
   // Feedback pre-training (learned-feedback methods): only on a fresh start; its time counts as
   // feedback time of epoch 1. A crash before epoch 1 is stored repeats it, as it repeats epoch 1.
-  let pretrainMs = 0;
-  if (start === 0 && method instanceof LearnedTP && method.pretrainEpochs > 0)
-    for (let p = 0; p < method.pretrainEpochs; p++) {
-      manualSeed(epochSeed(l.seed, PRETRAIN_EPOCHS_FROM + p));
-      const bar = o.quiet ? null : new Progress({ label: `${name} feedback pre-training ${p + 1}/${method.pretrainEpochs}`, total: loader.numBatches, unit: 'img' });
-      for (const b of loader.epoch(PRETRAIN_EPOCHS_FROM + p)) {
-        pretrainMs += method.pretrainStep(b.x);
-        bar?.tick(1, b.x.shape[0], {});
-        b.x.dispose();
-        b.y.dispose();
-        await tick();
-      }
-      bar?.finish();
-    }
+  const pretrainMs = start === 0 && method instanceof LearnedTP ? await pretrainFeedback(method, loader, l.seed, name, o.quiet) : 0;
   let done = 0;
   const stopped = () => !!l.earlyStop && earlyStopOf(epochs, l.earlyStop.patience).stop;
   const guard = new DivergenceGuard(epochs[0]?.initialLoss ?? null);
@@ -450,15 +437,7 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
     };
     if (s.val) m.valAcc = evaluate(net, s.val, s.mean, s.std).acc;
     if (diagBatch) {
-      if (method.name !== 'bp') m.bpAngles = bpAngles(method, net, diagBatch.x, diagBatch.y, l.diagnosticsBeta);
-      if (method instanceof LearnedTP) m.weightAngles = weightAngles(method);
-      if (method instanceof TargetProp) {
-        const xs = diagBatch.x;
-        const probe = xs.narrow(0, 0, Math.min(32, xs.shape[0]));
-        m.tjml = tidy(() => blockTJML(method, net, probe));
-        m.alignment = tidy(() => blockAlignment(method, net, probe));
-        probe.dispose();
-      }
+      Object.assign(m, diagnose(net, method, diagBatch, l.diagnosticsBeta));
       diagBatch.x.dispose();
       diagBatch.y.dispose();
     }
@@ -466,24 +445,7 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
     m.epochS = (now() - t0) / 1000;
     epochs.push(m);
     if (run)
-      o.store!.commitEpoch(
-        {
-          run_id: run.id,
-          epoch: e,
-          lr,
-          train_loss: m.trainLoss,
-          train_acc: m.trainAcc,
-          test_loss: m.testLoss,
-          test_acc: m.testAcc,
-          feedback_s: m.feedbackS,
-          forward_s: m.forwardS,
-          img_per_s: m.imgPerS,
-          // per-epoch extras (diagnostics, val accuracy where test is reported beside it, the
-          // epoch's wall time): JSON, so databases and exports of earlier versions stay readable by both
-          diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss, epochS: m.epochS }),
-        },
-        e + 1 < l.epochs ? checkpointOf(net, method) : null,
-      );
+      o.store!.commitEpoch(toRow(run.id, m), e + 1 < l.epochs ? checkpointOf(net, method) : null);
     o.onEpoch?.(m);
     done++;
   }
@@ -504,7 +466,63 @@ async function trainRun(net: Network, method: Method, s: Splits, l: LoopSpec, o:
   return { runId: run?.id ?? null, trainAcc: last?.trainAcc ?? NaN, testAcc: last?.testAcc ?? NaN, epochs };
 }
 
-export function fromRow(r: import('../store/store').EpochRow): EpochMetrics {
+/** The learned feedbacks' pre-training epochs (feedback loss only; forward weights untouched): their time in ms. */
+async function pretrainFeedback(method: LearnedTP, loader: BatchLoader, seed: number, name: string, quiet?: boolean): Promise<number> {
+  let ms = 0;
+  for (let p = 0; p < method.pretrainEpochs; p++) {
+    manualSeed(epochSeed(seed, PRETRAIN_EPOCHS_FROM + p));
+    const bar = quiet ? null : new Progress({ label: `${name} feedback pre-training ${p + 1}/${method.pretrainEpochs}`, total: loader.numBatches, unit: 'img' });
+    for (const b of loader.epoch(PRETRAIN_EPOCHS_FROM + p)) {
+      ms += method.pretrainStep(b.x);
+      bar?.tick(1, b.x.shape[0], {});
+      b.x.dispose();
+      b.y.dispose();
+      await tick();
+    }
+    bar?.finish();
+  }
+  return ms;
+}
+
+/**
+ * An epoch's diagnostics on one of its batches: angles to the BP gradient per block, feedback-forward
+ * weight angles (learned feedback), and per block the relative TJML of the feedback used and the
+ * feedback-forward alignment, on the batch's first 32 images.
+ */
+function diagnose(net: Network, method: Method, batch: { x: Tensor; y: Tensor }, beta: number): Partial<EpochMetrics> {
+  const d: Partial<EpochMetrics> = {};
+  if (method.name !== 'bp') d.bpAngles = bpAngles(method, net, batch.x, batch.y, beta);
+  if (method instanceof LearnedTP) d.weightAngles = weightAngles(method);
+  if (method instanceof TargetProp) {
+    const probe = batch.x.narrow(0, 0, Math.min(32, batch.x.shape[0]));
+    d.tjml = tidy(() => blockTJML(method, net, probe));
+    d.alignment = tidy(() => blockAlignment(method, net, probe));
+    probe.dispose();
+  }
+  return d;
+}
+
+/** An epoch's metrics as the store's row (fromRow reads it back). */
+export function toRow(runId: number, m: EpochMetrics): EpochRow {
+  return {
+    run_id: runId,
+    epoch: m.epoch,
+    lr: m.lr,
+    train_loss: m.trainLoss,
+    train_acc: m.trainAcc,
+    test_loss: m.testLoss,
+    test_acc: m.testAcc,
+    feedback_s: m.feedbackS,
+    forward_s: m.forwardS,
+    img_per_s: m.imgPerS,
+    // per-epoch extras (diagnostics, val accuracy where test is reported beside it, the epoch's
+    // wall time): JSON, so databases and exports of earlier versions stay readable by both
+    diagnostics: JSON.stringify({ bpAngles: m.bpAngles, weightAngles: m.weightAngles, tjml: m.tjml, alignment: m.alignment, valAcc: m.valAcc, initialLoss: m.initialLoss, epochS: m.epochS }),
+  };
+}
+
+/** A stored epoch row as metrics (toRow's inverse). */
+export function fromRow(r: EpochRow): EpochMetrics {
   const d = JSON.parse(r.diagnostics || '{}');
   return {
     epoch: r.epoch,
