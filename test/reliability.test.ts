@@ -9,15 +9,14 @@ import { DivergenceGuard, EpochMetrics, train } from '../src/experiments/train';
 import { TrainConfig } from '../src/experiments/config';
 import { Store } from '../src/store/store';
 import { METHODS } from '../src/methods';
-import { leakedTensors, liveTensors, tick, watchLeaks } from '../src/engine';
+import { leakedTensors, liveTensors, watchLeaks } from '../src/engine';
 import { buildModel } from '../src/models';
 import { createMethod } from '../src/methods';
 import { tempDir } from './tmpdir';
 import { settleGc } from './helpers';
 
 const settledLive = async () => {
-  global.gc?.();
-  await tick();
+  await settleGc();
   return liveTensors();
 };
 
