@@ -122,7 +122,7 @@ test('early stopping: stops once val has not improved for patience epochs, repor
   s.close();
 });
 
-test('two processes writing to one results database do not corrupt it', async () => {
+test('two processes writing to one results database do not corrupt it, nor each other\'s report', async () => {
   const dir = tmp();
   const run = (seed: number) =>
     new Promise<number>((resolve) => {
@@ -135,6 +135,28 @@ test('two processes writing to one results database do not corrupt it', async ()
   assert.equal(s.db.pragma('integrity_check', { simple: true }), 'ok');
   assert.deepEqual(s.runs().map((r) => r.status), ['done', 'done']);
   s.close();
+  // both jobs end by writing the report into the same folder: two writers, each rewriting it
+  // many times, must neither fail nor leave a report that names a figure the other deleted
+  const out = path.join(dir, 'report');
+  const writer = `const { Store } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'store', 'store'))});
+    const { writeReport } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'experiments', 'report'))});
+    const s = new Store(${JSON.stringify(path.join(dir, 'runs.sqlite'))});
+    for (let i = 0; i < 15; i++) writeReport(s, ${JSON.stringify(out)});
+    s.close();`;
+  const write = () =>
+    new Promise<{ code: number; err: string }>((resolve) => {
+      const p = spawn(process.execPath, ['-e', writer], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (c) => resolve({ code: c ?? 1, err }));
+    });
+  const writers = await Promise.all([write(), write()]);
+  assert.deepEqual(writers, [{ code: 0, err: '' }, { code: 0, err: '' }]);
+  const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+  const figures = [...md.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
+  assert.ok(figures.length >= 2, 'the report shows figures');
+  for (const f of figures) assert.ok(fs.existsSync(path.join(out, f)), `${f}, named in report.md, is there`);
+  assert.deepEqual(fs.readdirSync(out).filter((f) => !f.endsWith('.svg') && f !== 'report.md'), [], 'no staging folder left behind');
 });
 
 test('memory stays flat over 1,000 training steps', async () => {
