@@ -551,6 +551,30 @@ test("report: its top sets each of the paper's full-budget TJML-DTP rows beside 
   store.close();
 });
 
+test('report: its top lists every grid cell with no finished run, marking diverged and reduced-budget ones', () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const at = (c: { label: string; config: Partial<TrainConfig> }, m: string, d: string) => c.label === m && c.config.data === d;
+  const skipped = (c: { label: string; config: Partial<TrainConfig> }) => at(c, 'dtp', 'mnist') || at(c, 'dtp', 'fashion-mnist') || c.label === 'ldrl' || c.label === 'drl';
+  for (const c of grid('mlp', 'full', 1).filter((c) => !skipped(c))) addFinished(store, c.config, 0.9, 100);
+  // drl ran on every row but blew up on one; ldrl ran at a reduced budget on one and not at all elsewhere
+  for (const c of grid('mlp', 'full', 1).filter((c) => c.label === 'drl' && c.config.data !== 'cifar10')) addFinished(store, c.config, 0.9, 10);
+  const drlCifar = grid('mlp', 'full', 1).find((c) => at(c, 'drl', 'cifar10'))!.config;
+  const cfg = { ...TRAIN_DEFAULTS, ...drlCifar };
+  const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
+  store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 2, train_acc: 0.1, test_loss: 2, test_acc: 0.1, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
+  store.finishRun(r.id, 'diverged', null, null, 'diverged in epoch 2');
+  addFinished(store, { ...grid('mlp', 'full', 1).find((c) => at(c, 'ldrl', 'cifar10'))!.config, epochs: 10 }, 0.4, 10);
+  // a one-row grid: its missing methods are listed by name alone
+  addFinished(store, grid('table2', 'full', 1).find((c) => c.label === 'tjml')!.config, 0.89, 100);
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const top = md.split('**Grid cells with no finished run**')[1].split('## Summary')[0];
+  assert.match(top, /\n- mlp, full budget: dtp on mlp-mnist, mlp-fashion-mnist; drl on mlp-cifar10 \(diverged in epoch 2\); ldrl on mlp-mnist, mlp-fashion-mnist, mlp-cifar10 \(ran only at 10 ep, train all\)\n/);
+  assert.match(top, /\n- table2, full budget: bp, ldrl, fwdtp, fwdtp-bn\n/);
+  assert.doesNotMatch(top, /table[134]/, 'a grid with no run here is not listed');
+  store.close();
+});
+
 test("report: a run's epoch time is the median over its epochs, so one slowed epoch does not move it", () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));

@@ -2,6 +2,7 @@
 // baselines against Kao et al.'s MLP numbers, the paper's full-budget rows beside their BP twins).
 import { Agg, BlownUp, blownAt, mainGroup, methodLabel, profileTitle, seedsNote, settingOfAgg, signed } from './aggregate';
 import { PAPER_TJML, PUBLISHED_MLP } from './published';
+import { PROFILES, Profile, grid, isTable } from '../grids';
 import { mean } from '../stats';
 
 /**
@@ -97,7 +98,43 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   }
   const paper = renderPaperRows(cells);
   if (paper) out.push(paper, '');
+  const missing = renderMissingCells(cells, blownUp);
+  if (missing) out.push(missing, '');
   return out.join('\n');
+}
+
+/**
+ * Every cell of a grid and budget that has runs here but no finished run of its own, so a cell
+ * never run is as visible as one that blew up: per grid, the methods (grouped where they miss the
+ * same rows), each row marked where its run diverged or ran at a reduced budget only.
+ */
+function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
+  const lines: string[] = [];
+  for (const t of [...new Set(cells.map((a) => a.table))].filter(isTable))
+    for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && a.profile === p))) {
+      const gridCells = grid(t, prof as Profile, 1);
+      const rows = [...new Set(gridCells.map((c) => c.row))];
+      const byRows = new Map<string, string[]>(); // the rows a method misses, as written -> its methods
+      for (const label of [...new Set(gridCells.map((c) => c.label))]) {
+        const miss = gridCells.filter((c) => c.label === label && !cells.some((a) => a.table === t && a.profile === prof && a.row === c.row && a.method === label)).map((c) => c.row);
+        if (!miss.length) continue;
+        const noted = miss.map((row) => {
+          const b = blownUp.find((x) => x.table === t && x.profile === prof && x.row === row && x.method === label);
+          const cut = [...new Set(cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === label).map((a) => `${a.config.epochs} ep, train ${a.config.trainSubset ?? 'all'}`))];
+          return `${row}${b ? ` (${b.status} in epoch ${b.epochs + 1})` : cut.length ? ` (ran only at ${cut.join('; ')})` : ''}`;
+        });
+        const plain = noted.every((n, i) => n === miss[i]);
+        const key = rows.length === 1 ? noted[0].slice(miss[0].length) : plain && miss.length === rows.length ? ' on every row' : ` on ${noted.join(', ')}`;
+        byRows.set(key, [...(byRows.get(key) ?? []), label]);
+      }
+      if (byRows.size) lines.push(`- ${profileTitle(t, prof)}: ${[...byRows].map(([where, ms]) => `${ms.join(', ')}${where}`).join('; ')}`);
+    }
+  if (!lines.length) return '';
+  return [
+    `**Grid cells with no finished run** (each grid and budget that has runs here, against its cells; \`reproduce TABLE --profile P\` runs what is missing and resumes what stopped):`,
+    '',
+    ...lines,
+  ].join('\n');
 }
 
 /**
