@@ -135,28 +135,63 @@ test('two processes writing to one results database do not corrupt it, nor each 
   assert.equal(s.db.pragma('integrity_check', { simple: true }), 'ok');
   assert.deepEqual(s.runs().map((r) => r.status), ['done', 'done']);
   s.close();
-  // both jobs end by writing the report into the same folder: two writers, each rewriting it
-  // many times, must neither fail nor leave a report that names a figure the other deleted
+  // both jobs end by writing the report into the same folder, from databases that differ by a run:
+  // the second writer's copy says one run was on Fashion-MNIST, so its report has a row, and figures,
+  // the first's lacks. Rewriting it 15 times each, neither may fail nor leave a report.md naming a
+  // figure the other deleted as unused.
+  const other = path.join(dir, 'other.sqlite');
+  fs.copyFileSync(path.join(dir, 'runs.sqlite'), other);
+  const db = new Database(other);
+  db.prepare("UPDATE runs SET config = json_set(config, '$.data', 'fashion-mnist') WHERE id = (SELECT max(id) FROM runs)").run();
+  db.close();
   const out = path.join(dir, 'report');
-  const writer = `const { Store } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'store', 'store'))});
+  const writer = (file: string) => `const { Store } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'store', 'store'))});
     const { writeReport } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'experiments', 'report'))});
-    const s = new Store(${JSON.stringify(path.join(dir, 'runs.sqlite'))});
+    const s = new Store(${JSON.stringify(file)});
     for (let i = 0; i < 15; i++) writeReport(s, ${JSON.stringify(out)});
     s.close();`;
-  const write = () =>
+  const write = (file: string) =>
     new Promise<{ code: number; err: string }>((resolve) => {
-      const p = spawn(process.execPath, ['-e', writer], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, ['-e', writer(file)], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
       p.on('exit', (c) => resolve({ code: c ?? 1, err }));
     });
-  const writers = await Promise.all([write(), write()]);
+  const writers = await Promise.all([write(path.join(dir, 'runs.sqlite')), write(other)]);
   assert.deepEqual(writers, [{ code: 0, err: '' }, { code: 0, err: '' }]);
   const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
   const figures = [...md.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
   assert.ok(figures.length >= 2, 'the report shows figures');
   for (const f of figures) assert.ok(fs.existsSync(path.join(out, f)), `${f}, named in report.md, is there`);
-  assert.deepEqual(fs.readdirSync(out).filter((f) => !f.endsWith('.svg') && f !== 'report.md'), [], 'no staging folder left behind');
+  assert.deepEqual(fs.readdirSync(out).filter((f) => !f.endsWith('.svg') && f !== 'report.md'), [], 'no staging folder or lock left behind');
+  const named = (file: string) => {
+    const st = new Store(file);
+    const text = fs.readFileSync(writeReport(st, path.join(dir, path.basename(file, '.sqlite'))), 'utf8');
+    st.close();
+    return new Set([...text.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]));
+  };
+  const mine = named(path.join(dir, 'runs.sqlite'));
+  assert.ok([...named(other)].some((f) => !mine.has(f)), "the second writer's report names figures the first's does not");
+  // a writer waits while a live process holds the lock, and writes once it is released
+  const out2 = path.join(dir, 'report2');
+  fs.mkdirSync(out2);
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
+  fs.writeFileSync(path.join(out2, '.report.lock'), String(holder.pid));
+  const waiting = new Promise<number>((resolve) => spawn(process.execPath, ['-e', writer(path.join(dir, 'runs.sqlite')).replace(JSON.stringify(out), JSON.stringify(out2)).replace('i < 15', 'i < 1')]).on('exit', (c) => resolve(c ?? 1)));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(fs.existsSync(path.join(out2, 'report.md')), false, 'no report written while the lock is held');
+  fs.rmSync(path.join(out2, '.report.lock'));
+  assert.equal(await waiting, 0);
+  assert.ok(fs.existsSync(path.join(out2, 'report.md')), 'written once the lock is released');
+  holder.kill();
+  // a lock left by a writer that died (killed mid-report) is taken over, not waited on
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => dead.on('exit', r));
+  fs.writeFileSync(path.join(out, '.report.lock'), String(dead.pid));
+  const st = new Store(path.join(dir, 'runs.sqlite'));
+  writeReport(st, out);
+  st.close();
+  assert.equal(fs.existsSync(path.join(out, '.report.lock')), false);
 });
 
 test('memory stays flat over 1,000 training steps', async () => {
