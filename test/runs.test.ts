@@ -600,11 +600,15 @@ test('report: its top lists every grid cell with no finished run, marking diverg
   store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 2, train_acc: 0.1, test_loss: 2, test_acc: 0.1, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
   store.finishRun(r.id, 'diverged', null, null, 'diverged in epoch 2');
   addFinished(store, { ...grid('mlp', 'full', 1).find((c) => at(c, 'ldrl', 'cifar10'))!.config, epochs: 10 }, 0.4, 10);
+  // and dtp blew up at a reduced budget on one row
+  const cutDtp = { ...TRAIN_DEFAULTS, ...grid('mlp', 'full', 1).find((c) => at(c, 'dtp', 'fashion-mnist'))!.config, epochs: 10 };
+  const r2 = store.openRun({ key: runKey(cutDtp), name: cutDtp.name!, config: JSON.stringify(cutDtp), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
+  store.finishRun(r2.id, 'diverged', null, null, 'diverged in epoch 1');
   // a one-row grid: its missing methods are listed by name alone
   addFinished(store, grid('table2', 'full', 1).find((c) => c.label === 'tjml')!.config, 0.89, 100);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
   const top = md.split('**Grid cells with no finished run**')[1].split('## Summary')[0];
-  assert.match(top, /\n- mlp, full budget: dtp on mlp-mnist, mlp-fashion-mnist; drl on mlp-cifar10 \(diverged in epoch 2\); ldrl on mlp-mnist, mlp-fashion-mnist, mlp-cifar10 \(ran only at 10 ep, train all\)\n/);
+  assert.match(top, /\n- mlp, full budget: dtp on mlp-mnist, mlp-fashion-mnist \(diverged in epoch 1 at 10 ep, train all, test all\); drl on mlp-cifar10 \(diverged in epoch 2\); ldrl on mlp-mnist, mlp-fashion-mnist, mlp-cifar10 \(ran only at 10 ep, train all, test all\)\n/);
   assert.match(top, /\n- table2, full budget: bp, ldrl, fwdtp, fwdtp-bn\n/);
   assert.doesNotMatch(top, /table[134]/, 'a grid with no run here is not listed');
   store.close();

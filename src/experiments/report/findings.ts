@@ -109,6 +109,8 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
  * same rows), each row marked where its run diverged or ran at a reduced budget only.
  */
 function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
+  // a reduced budget's setting names its budget in brackets: 'lenet-mnist (10 ep, train 10000, test all)'
+  const budgetOf = (setting: string) => setting.slice(setting.indexOf(' (') + 2, -1);
   const lines: string[] = [];
   for (const t of [...new Set(cells.map((a) => a.table))].filter(isTable))
     for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && a.profile === p))) {
@@ -120,8 +122,11 @@ function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
         if (!miss.length) continue;
         const noted = miss.map((row) => {
           const b = blownUp.find((x) => x.table === t && x.profile === prof && x.row === row && x.method === label);
-          const cut = [...new Set(cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === label).map((a) => `${a.config.epochs} ep, train ${a.config.trainSubset ?? 'all'}`))];
-          return `${row}${b ? ` (${b.status} in epoch ${b.epochs + 1})` : cut.length ? ` (ran only at ${cut.join('; ')})` : ''}`;
+          const cut = [...new Set(cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === label).map((a) => budgetOf(settingOfAgg(a))))];
+          // or blew up at one
+          const cutLost = blownUp.filter((x) => x.table === t && x.profile === 'custom' && x.row === row && x.method === label).map((x) => `${x.status} in epoch ${x.epochs + 1} at ${budgetOf(x.setting)}`);
+          const notes = b ? [`${b.status} in epoch ${b.epochs + 1}`] : [...(cut.length ? [`ran only at ${cut.join('; ')}`] : []), ...cutLost];
+          return `${row}${notes.length ? ` (${notes.join('; ')})` : ''}`;
         });
         const plain = noted.every((n, i) => n === miss[i]);
         const key = rows.length === 1 ? noted[0].slice(miss[0].length) : plain && miss.length === rows.length ? ' on every row' : ` on ${noted.join(', ')}`;
