@@ -160,7 +160,8 @@ test('two processes writing to one results database do not corrupt it, nor each 
   const writers = await Promise.all([write(path.join(dir, 'runs.sqlite')), write(other)]);
   assert.deepEqual(writers, [{ code: 0, err: '' }, { code: 0, err: '' }]);
   const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-  const figures = [...md.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
+  const figuresOf = (text: string) => [...text.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
+  const figures = figuresOf(md);
   assert.ok(figures.length >= 2, 'the report shows figures');
   for (const f of figures) assert.ok(fs.existsSync(path.join(out, f)), `${f}, named in report.md, is there`);
   assert.deepEqual(fs.readdirSync(out).filter((f) => !f.endsWith('.svg') && f !== 'report.md'), [], 'no staging folder or lock left behind');
@@ -168,7 +169,7 @@ test('two processes writing to one results database do not corrupt it, nor each 
     const st = new Store(file);
     const text = fs.readFileSync(writeReport(st, path.join(dir, path.basename(file, '.sqlite'))), 'utf8');
     st.close();
-    return new Set([...text.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]));
+    return new Set(figuresOf(text));
   };
   const mine = named(path.join(dir, 'runs.sqlite'));
   assert.ok([...named(other)].some((f) => !mine.has(f)), "the second writer's report names figures the first's does not");
@@ -508,6 +509,15 @@ function addFinished(store: Store, c: Partial<TrainConfig>, acc: number, imgPerS
   store.finishRun(r.id, 'done', acc, acc);
 }
 
+/** A run that diverged after `epochsDone` epochs at test accuracy `acc`. */
+function addDiverged(store: Store, c: Partial<TrainConfig>, epochsDone: number, note = `diverged in epoch ${epochsDone + 1}`, acc = 0.3): void {
+  const cfg = { ...TRAIN_DEFAULTS, ...c };
+  const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads: 1 }) });
+  for (let epoch = 0; epoch < epochsDone; epoch++)
+    store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 2, train_acc: acc, test_loss: 2, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
+  store.finishRun(r.id, 'diverged', null, null, note);
+}
+
 test('report: its top says how TJML-DTP compares with LDRL at one budget and which baselines miss the published bar', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));
@@ -522,14 +532,7 @@ test('report: its top says how TJML-DTP compares with LDRL at one budget and whi
   // Table 1 at the medium budget: TJML finished, LDRL diverged in its second epoch
   const medium = (m: string, d = 'mnist') => grid('table1', 'medium', 1).find((c) => c.label === m && c.config.data === d)!.config;
   add(medium('tjml').name!, medium('tjml'), 0.98, 100);
-  // a run that diverged after `epochsDone` epochs at test accuracy `acc`
-  const diverge = (c: Partial<TrainConfig>, epochsDone: number, note = `diverged in epoch ${epochsDone + 1}`, acc = 0.3) => {
-    const cfg = { ...TRAIN_DEFAULTS, ...c };
-    const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: cfg.seed, git: 'x', engine: JSON.stringify({ threads: 1 }) });
-    for (let epoch = 0; epoch < epochsDone; epoch++)
-      store.commitEpoch({ run_id: r.id, epoch, lr: cfg.lr, train_loss: 2, train_acc: acc, test_loss: 2, test_acc: acc, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
-    store.finishRun(r.id, 'diverged', null, null, note);
-  };
+  const diverge = (c: Partial<TrainConfig>, epochsDone: number, note?: string, acc?: number) => addDiverged(store, c, epochsDone, note, acc);
   diverge(medium('ldrl'), 1, 'diverged in epoch 2, step 38: lower lr', 0.35);
   // TJML-DTP blew up where LDRL and BP finished: the top says so instead of dropping the setting
   diverge(medium('tjml', 'fashion-mnist'), 1);
@@ -594,16 +597,10 @@ test('report: its top lists every grid cell with no finished run, marking diverg
   for (const c of grid('mlp', 'full', 1).filter((c) => !skipped(c))) addFinished(store, c.config, 0.9, 100);
   // drl ran on every row but blew up on one; ldrl ran at a reduced budget on one and not at all elsewhere
   for (const c of grid('mlp', 'full', 1).filter((c) => c.label === 'drl' && c.config.data !== 'cifar10')) addFinished(store, c.config, 0.9, 10);
-  const drlCifar = grid('mlp', 'full', 1).find((c) => at(c, 'drl', 'cifar10'))!.config;
-  const cfg = { ...TRAIN_DEFAULTS, ...drlCifar };
-  const r = store.openRun({ key: runKey(cfg), name: cfg.name!, config: JSON.stringify(cfg), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
-  store.commitEpoch({ run_id: r.id, epoch: 0, lr: cfg.lr, train_loss: 2, train_acc: 0.1, test_loss: 2, test_acc: 0.1, feedback_s: 0, forward_s: 1, img_per_s: 1, diagnostics: '{}' }, null);
-  store.finishRun(r.id, 'diverged', null, null, 'diverged in epoch 2');
+  addDiverged(store, grid('mlp', 'full', 1).find((c) => at(c, 'drl', 'cifar10'))!.config, 1);
   addFinished(store, { ...grid('mlp', 'full', 1).find((c) => at(c, 'ldrl', 'cifar10'))!.config, epochs: 10 }, 0.4, 10);
   // and dtp blew up at a reduced budget on one row
-  const cutDtp = { ...TRAIN_DEFAULTS, ...grid('mlp', 'full', 1).find((c) => at(c, 'dtp', 'fashion-mnist'))!.config, epochs: 10 };
-  const r2 = store.openRun({ key: runKey(cutDtp), name: cutDtp.name!, config: JSON.stringify(cutDtp), seed: 0, git: 'x', engine: JSON.stringify({ threads: 1 }) });
-  store.finishRun(r2.id, 'diverged', null, null, 'diverged in epoch 1');
+  addDiverged(store, { ...grid('mlp', 'full', 1).find((c) => at(c, 'dtp', 'fashion-mnist'))!.config, epochs: 10 }, 0);
   // a one-row grid: its missing methods are listed by name alone
   addFinished(store, grid('table2', 'full', 1).find((c) => c.label === 'tjml')!.config, 0.89, 100);
   const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');

@@ -58,8 +58,10 @@ export function profileOf(table: string, c: TrainConfig): string {
  * ('custom', where runs of several budgets meet) the budget too, so only equal budgets compare.
  */
 export function settingOf(profile: string, row: string, c: TrainConfig): string {
-  return profile === 'custom' ? `${row} (${c.epochs} ep, train ${c.trainSubset ?? 'all'}, test ${c.testSubset ?? 'all'})` : row;
+  return profile === 'custom' ? `${row} (${budgetLabel(c)})` : row;
 }
+/** A run's budget as settings under other budgets name it: '10 ep, train 10000, test all'. */
+export const budgetLabel = (c: TrainConfig) => `${c.epochs} ep, train ${c.trainSubset ?? 'all'}, test ${c.testSubset ?? 'all'}`;
 export const settingOfAgg = (a: Agg) => settingOf(a.profile, a.row, a.config);
 export const profileTitle = (t: string, prof: string) => (prof === 'custom' ? `${t}, other budgets` : `${t}, ${prof} budget`);
 
@@ -137,6 +139,8 @@ export interface BlownUp {
   row: string;
   /** The row, with the budget under other budgets (settingOf). */
   setting: string;
+  /** Its budget (budgetLabel). */
+  budget: string;
   method: string;
   status: string;
   /** Epochs it finished before it stopped. */
@@ -153,7 +157,7 @@ export function blownUpRuns(store: Store): BlownUp[] {
     const [table, row, method] = cell;
     const c = JSON.parse(r.config) as TrainConfig;
     const profile = profileOf(table, c);
-    return [{ table, row, setting: settingOf(profile, row, c), method, status: r.status, profile, epochs: store.epochs(r.id).length }];
+    return [{ table, row, setting: settingOf(profile, row, c), budget: budgetLabel(c), method, status: r.status, profile, epochs: store.epochs(r.id).length }];
   });
 }
 

@@ -1,9 +1,12 @@
 // The report's opening section: what the comparison shows (TJML-DTP vs LDRL at equal budget, the
 // baselines against Kao et al.'s MLP numbers, the paper's full-budget rows beside their BP twins).
-import { Agg, BlownUp, blownAt, mainGroup, methodLabel, profileTitle, seedsNote, settingOfAgg, signed } from './aggregate';
+import { Agg, BlownUp, blownAt, budgetLabel, mainGroup, methodLabel, profileTitle, seedsNote, settingOfAgg, signed } from './aggregate';
 import { PAPER_TJML, PUBLISHED_MLP } from './published';
 import { PROFILES, Profile, grid, isTable } from '../grids';
 import { mean } from '../stats';
+
+/** A method too costly for a profile's budget may have run at a reduced one (reproduce --epochs): its runs of `row`. */
+const reducedRunsOf = (cells: Agg[], t: string, row: string, m: string) => cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === m);
 
 /**
  * The report's opening lines: what the comparison shows. Per setting where TJML-DTP and LDRL ran
@@ -19,8 +22,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const pairs: { gap: number; speed: number }[] = [];
   const lines: string[] = [];
   const noLdrl: string[] = [];
-  // a method too costly for a profile's budget may have run at a reduced one (reproduce --epochs)
-  const reducedRuns = (t: string, row: string, m: string) => cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === m);
+  const reducedRuns = (t: string, row: string, m: string) => reducedRunsOf(cells, t, row, m);
   for (const s of settings) {
     const [t, prof, row] = s.split('|');
     const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
@@ -109,8 +111,6 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
  * same rows), each row marked where its run diverged or ran at a reduced budget only.
  */
 function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
-  // a reduced budget's setting names its budget in brackets: 'lenet-mnist (10 ep, train 10000, test all)'
-  const budgetOf = (setting: string) => setting.slice(setting.indexOf(' (') + 2, -1);
   const lines: string[] = [];
   for (const t of [...new Set(cells.map((a) => a.table))].filter(isTable))
     for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && a.profile === p))) {
@@ -121,10 +121,10 @@ function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
         const miss = gridCells.filter((c) => c.label === label && !cells.some((a) => a.table === t && a.profile === prof && a.row === c.row && a.method === label)).map((c) => c.row);
         if (!miss.length) continue;
         const noted = miss.map((row) => {
-          const b = blownUp.find((x) => x.table === t && x.profile === prof && x.row === row && x.method === label);
-          const cut = [...new Set(cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === label).map((a) => budgetOf(settingOfAgg(a))))];
+          const b = blownAt(blownUp, t, prof, row).find((x) => x.method === label);
+          const cut = [...new Set(reducedRunsOf(cells, t, row, label).map((a) => budgetLabel(a.config)))];
           // or blew up at one
-          const cutLost = blownUp.filter((x) => x.table === t && x.profile === 'custom' && x.row === row && x.method === label).map((x) => `${x.status} in epoch ${x.epochs + 1} at ${budgetOf(x.setting)}`);
+          const cutLost = blownUp.filter((x) => x.table === t && x.profile === 'custom' && x.row === row && x.method === label).map((x) => `${x.status} in epoch ${x.epochs + 1} at ${x.budget}`);
           const notes = b ? [`${b.status} in epoch ${b.epochs + 1}`] : [...(cut.length ? [`ran only at ${cut.join('; ')}`] : []), ...cutLost];
           return `${row}${notes.length ? ` (${notes.join('; ')})` : ''}`;
         });
