@@ -589,6 +589,28 @@ test("report: its top sets each of the paper's full-budget TJML-DTP rows beside 
   store.close();
 });
 
+test("report: a paper row whose full budget ran only cut short (all data, fewer epochs) shows that pair with its budget, and its grid's full budget joins the missing-cells list", () => {
+  const dir = tmp();
+  const store = new Store(path.join(dir, 'runs.sqlite'));
+  const full = (t: 'table2' | 'table3', m: string) => grid(t, 'full', 1).find((c) => c.label === m)!.config;
+  const cut = (c: Partial<TrainConfig>, epochs: number) => ({ ...c, epochs });
+  addFinished(store, cut(full('table3', 'tjml'), 30), 0.6, 90);
+  addFinished(store, cut(full('table3', 'bp'), 30), 0.7, 100);
+  addFinished(store, cut(full('table3', 'bp'), 20), 0.65, 100); // another budget: not the twin
+  // a cut of the medium budget (its 5,000 images) is no cut of the full one
+  const medium2 = grid('table2', 'medium', 1).find((c) => c.label === 'tjml')!.config;
+  addFinished(store, cut(medium2, 2), 0.3, 100);
+  const md = fs.readFileSync(writeReport(store, path.join(dir, 'report')), 'utf8');
+  const paper = md.split("**TJML-DTP at the paper's full budget, beside BP**")[1].split('## Summary')[0];
+  assert.match(paper, /\n- mixer-cifar10 \(table3, 1 thread; reduced budget only: 30 ep, train all, test all\): TJML-DTP 60\.00 \(paper 56\.90 at 100 epochs: \+3\.10\); its BP twin 70\.00 \(TJML-DTP -10\.00 points\); TJML-DTP's time per training image is 1\.11x BP's\n/);
+  assert.match(paper, /- no full-budget TJML-DTP run in these results yet: lenet-mnist, .*mixer-cifar10 \(ran at 30 epochs only, above\), reversible-mixer-cifar10\n/);
+  assert.doesNotMatch(paper, /simple-vgg-cifar10 \(table2/, "a cut of table2's medium budget is not shown as its full-budget row");
+  const missing = md.split('**Grid cells with no finished run**')[1].split('## Summary')[0];
+  assert.match(missing, /\n- table3, full budget: bp \(ran only at 30 ep, train all, test all; 20 ep, train all, test all\); ldrl, fwdtp; tjml \(ran only at 30 ep, train all, test all\)\n/);
+  assert.doesNotMatch(missing, /table2, full budget/, 'a grid with only a cut of its medium budget lists no full budget');
+  store.close();
+});
+
 test('report: its top lists every grid cell with no finished run, marking diverged and reduced-budget ones', () => {
   const dir = tmp();
   const store = new Store(path.join(dir, 'runs.sqlite'));

@@ -2,11 +2,17 @@
 // baselines against Kao et al.'s MLP numbers, the paper's full-budget rows beside their BP twins).
 import { Agg, BlownUp, blownAt, budgetLabel, mainGroup, methodLabel, profileTitle, seedsNote, settingOfAgg, signed } from './aggregate';
 import { PAPER_TJML, PUBLISHED_MLP } from './published';
-import { PROFILES, Profile, grid, isTable } from '../grids';
+import { BUDGETS, PROFILES, Profile, TableName, grid, isTable } from '../grids';
 import { mean } from '../stats';
 
 /** A method too costly for a profile's budget may have run at a reduced one (reproduce --epochs): its runs of `row`. */
 const reducedRunsOf = (cells: Agg[], t: string, row: string, m: string) => cells.filter((a) => a.table === t && a.profile === 'custom' && a.row === row && a.method === m);
+
+/** A reduced-budget run that is the grid's full budget cut short (its data, fewer epochs), not a cut of a smaller profile. */
+const cutFromFull = (a: Agg) => {
+  const f = BUDGETS[a.table as TableName]?.full;
+  return !!f && a.profile === 'custom' && a.config.trainSubset === f.trainSubset && a.config.testSubset === f.testSubset && a.config.epochs < f.epochs;
+};
 
 /**
  * The report's opening lines: what the comparison shows. Per setting where TJML-DTP and LDRL ran
@@ -106,14 +112,15 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
 }
 
 /**
- * Every cell of a grid and budget that has runs here but no finished run of its own, so a cell
- * never run is as visible as one that blew up: per grid, the methods (grouped where they miss the
- * same rows), each row marked where its run diverged or ran at a reduced budget only.
+ * Every cell of a grid and budget that has runs here (a full budget also when its only runs are cut
+ * short) but no finished run of its own, so a cell never run is as visible as one that blew up:
+ * per grid, the methods (grouped where they miss the same rows), each row marked where its run
+ * diverged or ran at a reduced budget only.
  */
 function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
   const lines: string[] = [];
   for (const t of [...new Set(cells.map((a) => a.table))].filter(isTable))
-    for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && a.profile === p))) {
+    for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && (a.profile === p || (p === 'full' && cutFromFull(a)))))) {
       const gridCells = grid(t, prof as Profile, 1);
       const rows = [...new Set(gridCells.map((c) => c.row))];
       const byRows = new Map<string, string[]>(); // the rows a method misses, as written -> its methods
@@ -136,7 +143,7 @@ function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
     }
   if (!lines.length) return '';
   return [
-    `**Grid cells with no finished run** (each grid and budget that has runs here, against its cells; \`reproduce TABLE --profile P\` runs what is missing and resumes what stopped):`,
+    `**Grid cells with no finished run** (each grid and budget that has runs here, a full budget also when it ran only cut short, against its cells; \`reproduce TABLE --profile P\` runs what is missing and resumes what stopped):`,
     '',
     ...lines,
   ].join('\n');
@@ -145,7 +152,8 @@ function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
 /**
  * The paper's rows (Tables 1-4) at its full budget: TJML-DTP against the paper's number and against
  * BP trained beside it at the same budget (its twin), with TJML-DTP's cost per image as a multiple
- * of BP's at the same thread count (the paper's claim: TP at about BP's cost); then the rows still
+ * of BP's at the same thread count (the paper's claim: TP at about BP's cost); a row that ran only
+ * cut short (all the data, fewer epochs) shows that pair, its budget named; then the rows still
  * without a full-budget TJML-DTP run or without its BP twin.
  */
 function renderPaperRows(cells: Agg[]): string {
@@ -153,24 +161,38 @@ function renderPaperRows(cells: Agg[]): string {
   const lines: string[] = [];
   const notRun: string[] = [];
   const noTwin: string[] = [];
+  const line = (row: string, paper: number, tj: Agg, bp: Agg | undefined, cut?: string) => {
+    const same = bp && bp.threads === tj.threads;
+    return (
+      `- ${row} (${tj.table}, ${tj.threads}${cut ? `; reduced budget only: ${cut}` : ''}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${seedsNote(tj)} (paper ${paper.toFixed(2)}${cut ? ` at ${BUDGETS[tj.table as TableName].full.epochs} epochs` : ''}: ${signed(100 * mean(tj.test) - paper)})` +
+      (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${seedsNote(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
+      (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : '') +
+      // each method keeps its own grid batch size, which moves the per-image time: say so
+      (same && tj.config.batchSize !== bp.config.batchSize ? ` (batch ${tj.config.batchSize} vs ${bp.config.batchSize})` : '')
+    );
+  };
   for (const [row, paper] of Object.entries(PAPER_TJML)) {
     const tjs = full(row, 'tjml');
     if (!tjs.length) {
-      notRun.push(row);
+      // a row whose full budget does not fit here may have run cut short on all the data (reproduce
+      // --epochs): that pair is shown, with its budget, and the row is still listed as not run
+      const cutOf = (m: string) => cells.filter((a) => a.table !== 'mlp' && a.profile === 'custom' && a.row === row && a.method === m && cutFromFull(a));
+      const tjCut = cutOf('tjml');
+      if (!tjCut.length) {
+        notRun.push(row);
+        continue;
+      }
+      const tj = mainGroup(tjCut);
+      const budget = budgetLabel(tj.config);
+      const bps = cutOf('bp').filter((a) => budgetLabel(a.config) === budget);
+      lines.push(line(row, paper, tj, bps.length ? mainGroup(bps) : undefined, budget));
+      notRun.push(`${row} (ran at ${tj.config.epochs} epochs only, above)`);
       continue;
     }
     const tj = mainGroup(tjs);
     const bps = full(row, 'bp');
     if (!bps.length) noTwin.push(row);
-    const bp = bps.length ? mainGroup(bps) : undefined;
-    const same = bp && bp.threads === tj.threads;
-    lines.push(
-      `- ${row} (${tj.table}, ${tj.threads}): TJML-DTP ${(100 * mean(tj.test)).toFixed(2)}${seedsNote(tj)} (paper ${paper.toFixed(2)}: ${signed(100 * mean(tj.test) - paper)})` +
-        (bp ? `; its BP twin ${(100 * mean(bp.test)).toFixed(2)}${seedsNote(bp)} (TJML-DTP ${signed(100 * (mean(tj.test) - mean(bp.test)))} points)` : '') +
-        (same ? `; TJML-DTP's time per training image is ${(mean(tj.msPerImage) / mean(bp.msPerImage)).toFixed(2)}x BP's` : '') +
-        // each method keeps its own grid batch size, which moves the per-image time: say so
-        (same && tj.config.batchSize !== bp.config.batchSize ? ` (batch ${tj.config.batchSize} vs ${bp.config.batchSize})` : ''),
-    );
+    lines.push(line(row, paper, tj, bps.length ? mainGroup(bps) : undefined));
   }
   if (!lines.length) return '';
   return [
