@@ -2,7 +2,7 @@
 // baselines against Kao et al.'s MLP numbers, the paper's full-budget rows beside their BP twins).
 import { Agg, BlownUp, blownAt, budgetLabel, mainGroup, methodLabel, profileTitle, seedsNote, settingOfAgg, signed } from './aggregate';
 import { PAPER_TJML, PUBLISHED_MLP } from './published';
-import { BUDGETS, PROFILES, Profile, TableName, grid, isTable } from '../grids';
+import { BUDGETS, PROFILES, Profile, TABLES, TableName, grid } from '../grids';
 import { mean } from '../stats';
 
 /** A method too costly for a profile's budget may have run at a reduced one (reproduce --epochs): its runs of `row`. */
@@ -119,7 +119,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
  */
 function renderMissingCells(cells: Agg[], blownUp: BlownUp[]): string {
   const lines: string[] = [];
-  for (const t of [...new Set(cells.map((a) => a.table))].filter(isTable))
+  for (const t of TABLES.filter((t) => cells.some((a) => a.table === t))) // the grids' own order, not the runs'
     for (const prof of PROFILES.filter((p) => cells.some((a) => a.table === t && (a.profile === p || (p === 'full' && cutFromFull(a)))))) {
       const gridCells = grid(t, prof as Profile, 1);
       const rows = [...new Set(gridCells.map((c) => c.row))];
