@@ -176,7 +176,7 @@ function renderPaperRows(cells: Agg[]): string {
     if (!tjs.length) {
       // a row whose full budget does not fit here may have run cut short on all the data (reproduce
       // --epochs): that pair is shown, with its budget, and the row is still listed as not run
-      const cutOf = (m: string) => cells.filter((a) => a.table !== 'mlp' && a.profile === 'custom' && a.row === row && a.method === m && cutFromFull(a));
+      const cutOf = (m: string) => cells.filter((a) => a.table !== 'mlp' && a.row === row && a.method === m && cutFromFull(a));
       const tjCut = cutOf('tjml');
       if (!tjCut.length) {
         notRun.push(row);
