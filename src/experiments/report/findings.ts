@@ -28,7 +28,6 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
   const pairs: { gap: number; speed: number }[] = [];
   const lines: string[] = [];
   const noLdrl: string[] = [];
-  const reducedRuns = (t: string, row: string, m: string) => reducedRunsOf(cells, t, row, m);
   for (const s of settings) {
     const [t, prof, row] = s.split('|');
     const of = (m: string) => cells.filter((a) => a.table === t && a.profile === prof && settingOfAgg(a) === row && a.method === m);
@@ -51,7 +50,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       // a one-off budget does not ask for an LDRL twin; the profiles' grids do
       if (prof === 'custom') continue;
       const b = lost('ldrl')[0];
-      const cut = reducedRuns(t, row, 'ldrl').map((a) => a.config.epochs);
+      const cut = reducedRunsOf(cells, t, row, 'ldrl').map((a) => a.config.epochs);
       const why = b ? `: LDRL ${b.status} in epoch ${b.epochs + 1}, see the diverged and failed runs` : cut.length ? `: LDRL ran at ${[...new Set(cut)].sort((x, y) => x - y).join(', ')} epochs only` : '';
       noLdrl.push(`${row} (${t} ${prof}${why})`);
       continue;
@@ -91,7 +90,7 @@ export function renderFindings(aggs: Agg[], blownUp: BlownUp[] = []): string {
       Object.keys(ms)
         .filter((m) => m !== 'bp' && !groups.some((a) => a.row === row && a.method === m))
         .map((m) => {
-          const reduced = reducedRuns('mlp', row, m);
+          const reduced = reducedRunsOf(cells, 'mlp', row, m);
           if (!reduced.length) return `${m} on ${row}`;
           const r = mainGroup(reduced);
           return `${m} on ${row} (reduced budget only: ${(100 * mean(r.test)).toFixed(2)} after ${r.config.epochs} epochs; published ${PUBLISHED_MLP[row][m][0].toFixed(2)} after 100)`;
